@@ -1,0 +1,128 @@
+//! The validated lab: every name resolved, every number in range, every
+//! virtual link paired and addressed. The runtime trusts it.
+
+use crate::policy::PolicyDef;
+use hybridlab_bgp::packet::{Family, Prefix};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Topology {
+    /// The file it came from, as given; for messages.
+    pub file: String,
+    pub lab: Lab,
+    pub routers: Vec<Router>,
+    pub policies: Vec<PolicyDef>,
+}
+
+impl Topology {
+    pub fn router(&self, name: &str) -> Option<&Router> {
+        self.routers.iter().find(|r| r.name == name)
+    }
+
+    pub fn policy(&self, name: &str) -> Option<&PolicyDef> {
+        self.policies.iter().find(|p| p.name == name)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lab {
+    pub name: String,
+    pub api: SocketAddr,
+    pub seed: u64,
+    /// RFC 4271 §10 jitter on ConnectRetry and Keepalive. Off makes every
+    /// timer fire at its nominal instant, for drills that assert timing.
+    pub jitter: bool,
+}
+
+pub const DEFAULT_API: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1)), 50179);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Router {
+    pub name: String,
+    pub asn: u32,
+    pub router_id: Ipv4Addr,
+    pub networks: Vec<Prefix>,
+    pub always_compare_med: bool,
+    pub listen: Vec<SocketAddr>,
+    pub neighbors: Vec<Neighbor>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Neighbor {
+    pub name: String,
+    pub kind: NeighborKind,
+    pub mode: Mode,
+    pub remote_asn: u32,
+    pub md5_password: Option<String>,
+    pub ttl: u8,
+    pub hold_time: u16,
+    /// `None`: hold_time / 3.
+    pub keepalive: Option<u16>,
+    pub connect_retry: Duration,
+    pub families: Vec<Family>,
+    pub next_hop6: Option<Ipv6Addr>,
+    /// Applies to each family separately.
+    pub max_prefix: Option<MaxPrefix>,
+    /// Policy names, all defined.
+    pub import: Vec<String>,
+    pub export: Vec<String>,
+}
+
+impl Neighbor {
+    pub fn is_emulated(&self) -> bool {
+        matches!(self.kind, NeighborKind::Emulated(_))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NeighborKind {
+    /// Another router of this lab, over an in-memory link.
+    Emulated(VirtualLink),
+    /// A real BGP speaker over the kernel's TCP.
+    External {
+        address: IpAddr,
+        port: u16,
+        /// Bind outbound connections here.
+        local_address: Option<IpAddr>,
+    },
+}
+
+/// One side of an in-memory link between two routers of the lab.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VirtualLink {
+    /// Name of the router at the other end.
+    pub router: String,
+    /// Where the other end's configuration is: indices into
+    /// [`Topology::routers`] and that router's [`Router::neighbors`].
+    pub far_router: usize,
+    pub far_neighbor: usize,
+    /// This side's address (configured, or assigned from 100.127.0.0/16).
+    pub local_address: IpAddr,
+    /// The other side's address.
+    pub remote_address: IpAddr,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Active,
+    Passive,
+    Both,
+}
+
+impl Mode {
+    /// Opens connections (RFC 4271 §8.1.1: not PassiveTcpEstablishment).
+    pub fn connects(self) -> bool {
+        matches!(self, Mode::Active | Mode::Both)
+    }
+
+    pub fn accepts(self) -> bool {
+        matches!(self, Mode::Passive | Mode::Both)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MaxPrefix {
+    pub limit: u32,
+    pub restart_after: Option<Duration>,
+}

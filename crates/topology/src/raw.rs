@@ -1,0 +1,108 @@
+//! The file as written: serde structs with a span on every value, so that
+//! validation can point at the offending line.
+//!
+//! Integers are read as `i64` (what TOML has) and range-checked in
+//! validation, which can then say which range was expected.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+pub(crate) type S<T> = Spanned<T>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct File {
+    pub lab: Option<S<Lab>>,
+    #[serde(default)]
+    pub router: Vec<S<Router>>,
+    #[serde(default)]
+    pub policy: Vec<S<Policy>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Lab {
+    pub name: Option<S<String>>,
+    pub api: Option<S<String>>,
+    pub seed: Option<S<i64>>,
+    pub jitter: Option<S<bool>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Router {
+    pub name: S<String>,
+    pub asn: S<i64>,
+    pub router_id: S<String>,
+    #[serde(default)]
+    pub networks: Vec<S<String>>,
+    pub always_compare_med: Option<S<bool>>,
+    #[serde(default)]
+    pub listen: Vec<S<String>>,
+    #[serde(default)]
+    pub neighbor: Vec<S<Neighbor>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Neighbor {
+    pub name: Option<S<String>>,
+    pub router: Option<S<String>>,
+    pub address: Option<S<String>>,
+    pub port: Option<S<i64>>,
+    pub local_address: Option<S<String>>,
+    pub mode: Option<S<String>>,
+    pub remote_asn: Option<S<i64>>,
+    pub md5_password: Option<S<String>>,
+    pub ttl: Option<S<i64>>,
+    pub hold_time: Option<S<i64>>,
+    pub keepalive: Option<S<i64>>,
+    pub connect_retry: Option<S<i64>>,
+    pub families: Option<S<Vec<S<String>>>>,
+    pub next_hop6: Option<S<String>>,
+    pub max_prefix: Option<S<MaxPrefix>>,
+    #[serde(default)]
+    pub import: Vec<S<String>>,
+    #[serde(default)]
+    pub export: Vec<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum MaxPrefix {
+    Limit(i64),
+    Table(MaxPrefixTable),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MaxPrefixTable {
+    pub limit: i64,
+    pub restart_after: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Policy {
+    pub name: S<String>,
+    pub default: Option<S<String>>,
+    #[serde(default)]
+    pub term: Vec<S<Term>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Term {
+    #[serde(default)]
+    pub prefixes: Vec<S<String>>,
+    #[serde(default)]
+    pub communities: Vec<S<String>>,
+    pub action: Option<S<String>>,
+    pub prepend: Option<S<i64>>,
+    pub med: Option<S<i64>>,
+    pub local_pref: Option<S<i64>>,
+    #[serde(default)]
+    pub add_communities: Vec<S<String>>,
+    #[serde(default)]
+    pub remove_communities: Vec<S<String>>,
+}
