@@ -1,8 +1,7 @@
 //! The BGP session finite state machine (RFC 4271 §8), sans-IO.
 //!
-//! CONTRACT (stub): the FSM work fills in the behaviour; the types below are
-//! what the router core and the runtime program against. Change them only
-//! together with their users.
+//! CONTRACT: the types below are what the router core and the runtime
+//! program against. Change them only together with their users.
 //!
 //! One [`Session`] per configured peer. It may hold two transport
 //! connections at once while a collision is resolved (§6.8), each named by a
@@ -10,6 +9,42 @@
 //! timers with [`SessionOutput::StartTimer`] and learns of their expiry
 //! through [`SessionInput::TimerExpired`]. Jitter comes from a PRNG seeded at
 //! construction, so a run replays exactly.
+
+//! Rooms: [`fsm`] (the state machine), [`open`] (our OPEN, checks on theirs,
+//! negotiation), [`collision`] (§6.8), [`backoff`] (IdleHold), [`notify`]
+//! (NOTIFICATIONs the FSM originates, and their names), [`stats`], [`prng`].
+//!
+//! # What the driver (router, runtime) must do
+//!
+//! - Give every transport connection a [`ConnId`] never used before by this
+//!   session; stale ids are ignored, reused ones would be confused.
+//! - [`SessionOutput::Send`]: write the bytes, in order, on that connection.
+//!   [`SessionOutput::Close`]: write what was queued for it (often a
+//!   NOTIFICATION), then close it. The session has already forgotten it: do
+//!   not report `Closed` for it (it would be ignored).
+//! - [`SessionOutput::Connect`]: start an outbound attempt; a new `Connect`
+//!   supersedes any attempt still in flight. Report `Connected { outbound:
+//!   true }` or `ConnectFailed`. Report inbound connections from the peer with
+//!   `outbound: false`; the session refuses them itself when it must.
+//! - [`SessionOutput::StartTimer`] (re)arms the timer of that kind, replacing
+//!   any earlier deadline; [`SessionOutput::StopTimer`] disarms it. Once a
+//!   timer is re-armed or stopped, an expiry of its earlier arming must not
+//!   be delivered. Expiries of timers not armed are ignored.
+//! - [`SessionOutput::Down`] comes whenever an attempt that reached OpenSent
+//!   ends (after `Established` only if it got that far): drop the peer's
+//!   routes if it had any.
+
+mod backoff;
+mod collision;
+mod fsm;
+pub mod notify;
+mod open;
+mod prng;
+mod stats;
+
+pub use fsm::Session;
+pub use open::OpenError;
+pub use stats::SessionStats;
 
 use crate::packet::{Family, Message, Notification, Open, RouteRefresh, Update};
 use bytes::Bytes;
@@ -66,6 +101,56 @@ pub struct SessionConfig {
     pub jitter: bool,
 }
 
+impl SessionConfig {
+    /// The topology defaults (docs/topology.md): hold time 90 s, keepalive a
+    /// third of it, ConnectRetry 5 s, active and passive open, IPv4 and IPv6
+    /// unicast, IdleHold 5 s doubling up to 120 s, jitter on.
+    pub fn new(local_as: u32, remote_as: u32, local_id: Ipv4Addr) -> Self {
+        SessionConfig {
+            local_as,
+            remote_as,
+            local_id,
+            hold_time: 90,
+            keepalive: None,
+            connect_retry: Duration::from_secs(5),
+            passive: false,
+            families: vec![Family::IPV4_UNICAST, Family::IPV6_UNICAST],
+            idle_hold: Duration::from_secs(5),
+            max_idle_hold: Duration::from_secs(120),
+            jitter: true,
+        }
+    }
+}
+
+/// Why an Idle session is Idle; shown as `idle_reason` in the control API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum IdleReason {
+    /// Never started.
+    #[serde(rename = "not started")]
+    NotStarted,
+    /// ManualStop: stays Idle until `Start`.
+    #[serde(rename = "stopped")]
+    Stopped,
+    /// After an error, waiting for the IdleHold timer to restart.
+    #[serde(rename = "idle hold")]
+    IdleHold,
+    /// After a maximum-prefix shutdown: Idle until `Start` or the
+    /// PrefixRestart timer.
+    #[serde(rename = "prefix limit")]
+    PrefixLimit,
+}
+
+impl std::fmt::Display for IdleReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            IdleReason::NotStarted => "not started",
+            IdleReason::Stopped => "stopped",
+            IdleReason::IdleHold => "idle hold",
+            IdleReason::PrefixLimit => "prefix limit",
+        })
+    }
+}
+
 /// What was agreed when the session reached Established.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Negotiated {
@@ -81,12 +166,17 @@ pub struct Negotiated {
     pub peer_open: Open,
 }
 
+// Inputs are moved once into `handle`, never stored in bulk: boxing the
+// large `Send` variant would cost an allocation per message for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SessionInput {
     /// ManualStart / AutomaticStart; also what "clear" does after a prefix-limit shutdown.
     Start,
     /// ManualStop: send Cease with this subcode (RFC 4486) and go Idle.
-    Stop { subcode: u8 },
+    Stop {
+        subcode: u8,
+    },
     /// The transport connected. `outbound`: we initiated it.
     Connected {
         conn: ConnId,
@@ -97,9 +187,14 @@ pub enum SessionInput {
     /// Our outbound attempt failed (refused, unreachable, timed out).
     ConnectFailed,
     /// The peer closed or reset the connection.
-    Closed { conn: ConnId },
+    Closed {
+        conn: ConnId,
+    },
     /// Bytes arrived on a connection.
-    Received { conn: ConnId, data: Bytes },
+    Received {
+        conn: ConnId,
+        data: Bytes,
+    },
     TimerExpired(TimerKind),
     /// Send a message on the established connection (UPDATE, ROUTE-REFRESH).
     Send(Message),
@@ -127,41 +222,25 @@ pub enum DownReason {
 pub enum SessionOutput {
     /// Open an outbound connection to the peer.
     Connect,
-    Send { conn: ConnId, data: Bytes },
-    Close { conn: ConnId },
-    StartTimer { timer: TimerKind, after: Duration },
+    Send {
+        conn: ConnId,
+        data: Bytes,
+    },
+    Close {
+        conn: ConnId,
+    },
+    StartTimer {
+        timer: TimerKind,
+        after: Duration,
+    },
     StopTimer(TimerKind),
-    StateChanged { from: State, to: State },
+    StateChanged {
+        from: State,
+        to: State,
+    },
     Established(Negotiated),
     /// An UPDATE received while Established, after RFC 7606 handling.
     Update(Update),
     RouteRefresh(RouteRefresh),
     Down(DownReason),
-}
-
-/// One peer's FSM.
-#[derive(Debug)]
-pub struct Session {
-    config: SessionConfig,
-    state: State,
-}
-
-impl Session {
-    pub fn new(config: SessionConfig, _seed: u64) -> Self {
-        Session {
-            config,
-            state: State::Idle,
-        }
-    }
-
-    pub fn config(&self) -> &SessionConfig {
-        &self.config
-    }
-
-    pub fn state(&self) -> State {
-        self.state
-    }
-
-    /// Feeds one input; appends what must happen to `out`.
-    pub fn handle(&mut self, _input: SessionInput, _out: &mut Vec<SessionOutput>) {}
 }
