@@ -87,10 +87,15 @@ impl Open {
             .any(|c| matches!(c, Capability::FourOctetAs(_)))
     }
 
+    /// RFC 2918 route refresh, or the pre-standard code 128 that some
+    /// speakers still send beside it.
     pub fn supports_route_refresh(&self) -> bool {
-        self.capabilities
-            .iter()
-            .any(|c| matches!(c, Capability::RouteRefresh))
+        self.capabilities.iter().any(|c| {
+            matches!(
+                c,
+                Capability::RouteRefresh | Capability::Unknown { code: 128, .. }
+            )
+        })
     }
 
     /// Families announced with the multiprotocol capability. RFC 4760 §8: a
@@ -133,7 +138,10 @@ impl Update {
             && self.nlri.is_empty()
             && self.mp_reach.is_none()
             && self.attributes == PathAttributes::default()
-            && self.mp_unreach.as_ref().is_none_or(|u| u.withdrawn.is_empty())
+            && self
+                .mp_unreach
+                .as_ref()
+                .is_none_or(|u| u.withdrawn.is_empty())
     }
 
     /// Every prefix this update announces, of any family.
@@ -146,10 +154,11 @@ impl Update {
 
     /// Every prefix this update withdraws, of any family.
     pub fn withdrawn_prefixes(&self) -> impl Iterator<Item = Prefix> + '_ {
-        self.withdrawn
-            .iter()
-            .map(|p| Prefix::V4(*p))
-            .chain(self.mp_unreach.iter().flat_map(|u| u.withdrawn.iter().copied()))
+        self.withdrawn.iter().map(|p| Prefix::V4(*p)).chain(
+            self.mp_unreach
+                .iter()
+                .flat_map(|u| u.withdrawn.iter().copied()),
+        )
     }
 }
 
@@ -172,7 +181,7 @@ pub struct MpUnreach {
 
 /// NOTIFICATION (RFC 4271 §4.5). Codes and subcodes are kept as numbers so an
 /// unknown pair received from a peer can still be shown; see
-/// [`super::error::NotificationCode`] for their names.
+/// [`super::NotificationCode`] for their names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Notification {
     pub code: u8,

@@ -11,6 +11,8 @@ pub mod codec;
 pub mod error;
 pub mod message;
 pub mod nlri;
+pub mod notification;
+pub mod pack;
 
 pub use attribute::*;
 pub use capability::*;
@@ -18,6 +20,8 @@ pub use codec::*;
 pub use error::*;
 pub use message::*;
 pub use nlri::*;
+pub use notification::*;
+pub use pack::*;
 
 /// Negotiated facts a message's encoding depends on. Passed explicitly to
 /// every encode and decode: the codec reaches for no global state.
@@ -30,6 +34,8 @@ pub struct CodecContext {
 impl Default for CodecContext {
     /// Until OPENs are exchanged nothing is negotiated: 2-octet AS numbers.
     fn default() -> Self {
-        CodecContext { four_octet_as: false }
+        CodecContext {
+            four_octet_as: false,
+        }
     }
 }
