@@ -1,0 +1,373 @@
+//! The table: per prefix, every path that survived import and the best one.
+
+use super::decision::{self, DecisionContext};
+use super::{FxHashMap, Path, RouteAttrs, Source};
+use crate::packet::{Family, Prefix, Prefix4, Prefix6};
+use smallvec::SmallVec;
+use std::sync::Arc;
+
+/// The paths to one prefix, in [`Source`] order, and which one is best.
+#[derive(Clone, Debug)]
+pub struct Dest {
+    /// Most prefixes have a single path: it lives inline, no allocation.
+    paths: SmallVec<[Path; 1]>,
+    /// Index into `paths`; meaningful while `paths` is not empty.
+    best: usize,
+}
+
+impl Dest {
+    pub fn paths(&self) -> &[Path] {
+        &self.paths
+    }
+
+    pub fn best_index(&self) -> usize {
+        self.best
+    }
+
+    pub fn best(&self) -> Option<&Path> {
+        self.paths.get(self.best)
+    }
+
+    fn best_key(&self) -> Option<(Source, *const RouteAttrs)> {
+        self.best().map(|p| (p.source, Arc::as_ptr(&p.attrs)))
+    }
+
+    /// Puts in, replaces or (with `None`) removes the path of `source`.
+    /// Returns whether a path of `source` was there before.
+    fn set(&mut self, source: Source, attrs: Option<Arc<RouteAttrs>>) -> bool {
+        let at = self.paths.binary_search_by(|p| p.source.cmp(&source));
+        match (at, attrs) {
+            (Ok(i), Some(attrs)) => {
+                self.paths[i].attrs = attrs;
+                true
+            }
+            (Ok(i), None) => {
+                self.paths.remove(i);
+                true
+            }
+            (Err(i), Some(attrs)) => {
+                self.paths.insert(i, Path { source, attrs });
+                false
+            }
+            (Err(_), None) => false,
+        }
+    }
+
+    fn reselect(&mut self, ctx: &DecisionContext<'_>) {
+        self.best = match self.paths.len() {
+            0 | 1 => 0,
+            _ => decision::select(&self.paths, None, ctx).unwrap_or(0),
+        };
+    }
+}
+
+/// What a change did to an entry.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// The source had a path to the prefix before.
+    pub existed: bool,
+    /// The best path is another one now (or there is none any more).
+    pub best_changed: bool,
+}
+
+/// One family's table.
+#[derive(Debug)]
+struct Table<K> {
+    dests: FxHashMap<K, Dest>,
+}
+
+impl<K> Default for Table<K> {
+    fn default() -> Self {
+        Table {
+            dests: FxHashMap::default(),
+        }
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Copy> Table<K> {
+    fn set(
+        &mut self,
+        key: K,
+        source: Source,
+        attrs: Option<Arc<RouteAttrs>>,
+        ctx: &DecisionContext<'_>,
+    ) -> Outcome {
+        use std::collections::hash_map::Entry;
+        match self.dests.entry(key) {
+            Entry::Occupied(mut entry) => {
+                let dest = entry.get_mut();
+                let before = dest.best_key();
+                let existed = dest.set(source, attrs);
+                if dest.paths.is_empty() {
+                    entry.remove();
+                    return Outcome {
+                        existed,
+                        best_changed: before.is_some(),
+                    };
+                }
+                dest.reselect(ctx);
+                Outcome {
+                    existed,
+                    best_changed: dest.best_key() != before,
+                }
+            }
+            Entry::Vacant(entry) => match attrs {
+                Some(attrs) => {
+                    let mut paths = SmallVec::new();
+                    paths.push(Path { source, attrs });
+                    entry.insert(Dest { paths, best: 0 });
+                    Outcome {
+                        existed: false,
+                        best_changed: true,
+                    }
+                }
+                None => Outcome::default(),
+            },
+        }
+    }
+
+    /// Drops every path of `source`; calls `changed` for each prefix whose
+    /// best path changed.
+    fn purge(&mut self, source: Source, ctx: &DecisionContext<'_>, mut changed: impl FnMut(K)) {
+        self.dests.retain(|key, dest| {
+            let before = dest.best_key();
+            if !dest.set(source, None) {
+                return true;
+            }
+            if dest.paths.is_empty() {
+                changed(*key);
+                return false;
+            }
+            dest.reselect(ctx);
+            if dest.best_key() != before {
+                changed(*key);
+            }
+            true
+        });
+    }
+
+    /// Re-runs the decision everywhere (after a peer's facts changed).
+    fn reselect_all(&mut self, ctx: &DecisionContext<'_>, mut changed: impl FnMut(K)) {
+        for (key, dest) in self.dests.iter_mut() {
+            if dest.paths.len() > 1 {
+                let before = dest.best_key();
+                dest.reselect(ctx);
+                if dest.best_key() != before {
+                    changed(*key);
+                }
+            }
+        }
+    }
+}
+
+/// The Loc-RIB with the Adj-RIBs-In folded in (see the module comment of
+/// [`crate::rib`]).
+#[derive(Debug, Default)]
+pub struct LocRib {
+    v4: Table<Prefix4>,
+    v6: Table<Prefix6>,
+}
+
+impl LocRib {
+    /// Puts in, replaces or (with `None`) removes `source`'s path to
+    /// `prefix`, and re-runs the decision for that prefix.
+    pub fn set(
+        &mut self,
+        prefix: Prefix,
+        source: Source,
+        attrs: Option<Arc<RouteAttrs>>,
+        ctx: &DecisionContext<'_>,
+    ) -> Outcome {
+        match prefix {
+            Prefix::V4(p) => self.v4.set(p, source, attrs, ctx),
+            Prefix::V6(p) => self.v6.set(p, source, attrs, ctx),
+        }
+    }
+
+    pub fn get(&self, prefix: &Prefix) -> Option<&Dest> {
+        match prefix {
+            Prefix::V4(p) => self.v4.dests.get(p),
+            Prefix::V6(p) => self.v6.dests.get(p),
+        }
+    }
+
+    pub fn best(&self, prefix: &Prefix) -> Option<&Path> {
+        self.get(prefix).and_then(Dest::best)
+    }
+
+    pub fn has_path(&self, prefix: &Prefix, source: Source) -> bool {
+        self.get(prefix)
+            .is_some_and(|d| d.paths.binary_search_by(|p| p.source.cmp(&source)).is_ok())
+    }
+
+    /// Drops every path of `source`; returns the prefixes whose best path
+    /// changed. Visits the whole table: for a session going down, not for
+    /// an UPDATE.
+    pub fn purge(&mut self, source: Source, ctx: &DecisionContext<'_>) -> Vec<Prefix> {
+        let mut changed = Vec::new();
+        self.v4.purge(source, ctx, |p| changed.push(Prefix::V4(p)));
+        self.v6.purge(source, ctx, |p| changed.push(Prefix::V6(p)));
+        changed
+    }
+
+    /// Re-runs the decision for every prefix with several paths; returns the
+    /// prefixes whose best path changed.
+    pub fn reselect_all(&mut self, ctx: &DecisionContext<'_>) -> Vec<Prefix> {
+        let mut changed = Vec::new();
+        self.v4.reselect_all(ctx, |p| changed.push(Prefix::V4(p)));
+        self.v6.reselect_all(ctx, |p| changed.push(Prefix::V6(p)));
+        changed
+    }
+
+    /// Every entry of `family`, in no particular order.
+    pub fn iter_family(&self, family: Family) -> Box<dyn Iterator<Item = (Prefix, &Dest)> + '_> {
+        match family {
+            Family::IPV4_UNICAST => {
+                Box::new(self.v4.dests.iter().map(|(p, d)| (Prefix::V4(*p), d)))
+            }
+            Family::IPV6_UNICAST => {
+                Box::new(self.v6.dests.iter().map(|(p, d)| (Prefix::V6(*p), d)))
+            }
+            _ => Box::new(std::iter::empty()),
+        }
+    }
+
+    /// Number of prefixes with at least one path.
+    pub fn len(&self) -> usize {
+        self.v4.dests.len() + self.v6.dests.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of paths of every source, all families.
+    pub fn path_count(&self) -> usize {
+        self.v4.dests.values().map(|d| d.paths.len()).sum::<usize>()
+            + self.v6.dests.values().map(|d| d.paths.len()).sum::<usize>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::{AsPath, PathAttributes};
+    use crate::rib::PeerFacts;
+    use std::net::{IpAddr, Ipv4Addr};
+
+    fn facts(n: u8) -> Vec<Option<PeerFacts>> {
+        (1..=n)
+            .map(|i| {
+                Some(PeerFacts {
+                    router_id: Ipv4Addr::new(10, 0, 0, i),
+                    address: IpAddr::V4(Ipv4Addr::new(192, 0, 2, i)),
+                    ebgp: true,
+                })
+            })
+            .collect()
+    }
+
+    fn route(asns: &[u32]) -> Option<Arc<RouteAttrs>> {
+        Some(Arc::new(RouteAttrs {
+            attrs: PathAttributes {
+                as_path: Some(AsPath::from_sequence(asns.iter().copied())),
+                ..PathAttributes::default()
+            },
+            next_hop: None,
+        }))
+    }
+
+    #[test]
+    fn set_replace_remove_and_best_tracking() {
+        let peers = facts(2);
+        let ctx = DecisionContext {
+            always_compare_med: false,
+            peers: &peers,
+        };
+        let mut rib = LocRib::default();
+        let p: Prefix = "10.0.0.0/8".parse().unwrap();
+
+        let o = rib.set(p, Source::Peer(1), route(&[2, 2]), &ctx);
+        assert_eq!(
+            o,
+            Outcome {
+                existed: false,
+                best_changed: true
+            }
+        );
+        // A worse path does not change the best.
+        let o = rib.set(p, Source::Peer(0), route(&[1, 1, 1]), &ctx);
+        assert_eq!(
+            o,
+            Outcome {
+                existed: false,
+                best_changed: false
+            }
+        );
+        assert_eq!(rib.best(&p).unwrap().source, Source::Peer(1));
+        // Implicit withdraw: peer 0's replacement is better.
+        let o = rib.set(p, Source::Peer(0), route(&[1]), &ctx);
+        assert_eq!(
+            o,
+            Outcome {
+                existed: true,
+                best_changed: true
+            }
+        );
+        assert_eq!(rib.best(&p).unwrap().source, Source::Peer(0));
+        assert_eq!(rib.path_count(), 2);
+        // Paths are kept in source order.
+        let sources: Vec<_> = rib
+            .get(&p)
+            .unwrap()
+            .paths()
+            .iter()
+            .map(|p| p.source)
+            .collect();
+        assert_eq!(sources, [Source::Peer(0), Source::Peer(1)]);
+
+        let o = rib.set(p, Source::Peer(0), None, &ctx);
+        assert_eq!(
+            o,
+            Outcome {
+                existed: true,
+                best_changed: true
+            }
+        );
+        assert_eq!(rib.best(&p).unwrap().source, Source::Peer(1));
+        let o = rib.set(p, Source::Peer(0), None, &ctx);
+        assert_eq!(o, Outcome::default());
+        let o = rib.set(p, Source::Peer(1), None, &ctx);
+        assert_eq!(
+            o,
+            Outcome {
+                existed: true,
+                best_changed: true
+            }
+        );
+        assert!(rib.is_empty());
+    }
+
+    #[test]
+    fn purge_reports_only_changed_bests() {
+        let peers = facts(2);
+        let ctx = DecisionContext {
+            always_compare_med: false,
+            peers: &peers,
+        };
+        let mut rib = LocRib::default();
+        let a: Prefix = "10.0.0.0/8".parse().unwrap();
+        let b: Prefix = "2001:db8::/32".parse().unwrap();
+        let c: Prefix = "10.1.0.0/16".parse().unwrap();
+        rib.set(a, Source::Peer(0), route(&[1]), &ctx);
+        rib.set(a, Source::Peer(1), route(&[2, 2]), &ctx);
+        rib.set(b, Source::Peer(0), route(&[1]), &ctx);
+        rib.set(c, Source::Peer(0), route(&[1, 1]), &ctx);
+        rib.set(c, Source::Peer(1), route(&[2]), &ctx);
+        let mut changed = rib.purge(Source::Peer(0), &ctx);
+        changed.sort();
+        assert_eq!(changed, [a, b]);
+        assert_eq!(rib.len(), 2);
+        assert_eq!(rib.best(&a).unwrap().source, Source::Peer(1));
+    }
+}
