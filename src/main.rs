@@ -1,1 +1,206 @@
-fn main() {}
+//! `hybridlab`: run a lab from a topology file, and talk to a running one.
+
+mod client;
+mod table;
+
+use clap::{Args, Parser, Subcommand};
+use hybridlab_runtime::{Lab, LabOptions};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Where `hybridlab show` and friends find a running lab by default.
+const DEFAULT_API: &str = "127.0.0.1:50179";
+
+#[derive(Parser)]
+#[command(
+    name = "hybridlab",
+    version,
+    about = "Lab emulator of cloud hybrid connectivity, speaking real BGP"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Bring a topology up and run it until Ctrl-C or SIGTERM.
+    Run {
+        topology: PathBuf,
+        /// Serve the control API here instead of the topology's `[lab] api`.
+        #[arg(long)]
+        api: Option<SocketAddr>,
+        /// Log filter: error, warn, info, debug, trace, or a tracing directive.
+        #[arg(long, default_value = "info")]
+        log: String,
+    },
+    /// Parse and validate a topology file; print every error.
+    Validate { topology: PathBuf },
+    /// Show sessions or routes of a running lab.
+    Show {
+        #[command(subcommand)]
+        what: Show,
+    },
+    /// Originate a prefix from a router.
+    Announce {
+        router: String,
+        prefix: String,
+        #[arg(long)]
+        med: Option<u32>,
+        /// ASN:VALUE or a well-known name; repeatable.
+        #[arg(long = "community")]
+        communities: Vec<String>,
+        /// Extra copies of the router's own AS on the path.
+        #[arg(long, default_value_t = 0)]
+        prepend: u8,
+        #[command(flatten)]
+        api: ApiArg,
+    },
+    /// Stop originating a prefix.
+    Withdraw {
+        router: String,
+        prefix: String,
+        #[command(flatten)]
+        api: ApiArg,
+    },
+    /// Restart a session (`clear bgp`), also out of a prefix-limit Idle.
+    Clear {
+        router: String,
+        neighbor: String,
+        #[command(flatten)]
+        api: ApiArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum Show {
+    Sessions {
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        api: ApiArg,
+    },
+    Routes {
+        router: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        api: ApiArg,
+    },
+}
+
+#[derive(Args)]
+struct ApiArg {
+    /// The running lab's control API.
+    #[arg(long = "api", env = "HYBRIDLAB_API", default_value = DEFAULT_API)]
+    addr: String,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run { topology, api, log } => run(&topology, api, &log),
+        Command::Validate { topology } => validate(&topology),
+        Command::Show { what } => client::show(what),
+        Command::Announce {
+            router,
+            prefix,
+            med,
+            communities,
+            prepend,
+            api,
+        } => client::announce(&api.addr, &router, &prefix, med, communities, prepend),
+        Command::Withdraw {
+            router,
+            prefix,
+            api,
+        } => client::withdraw(&api.addr, &router, &prefix),
+        Command::Clear {
+            router,
+            neighbor,
+            api,
+        } => client::clear(&api.addr, &router, &neighbor),
+    }
+}
+
+/// Exit code for a topology that does not validate, as for a usage error.
+const EXIT_BAD_TOPOLOGY: u8 = 2;
+
+fn load(path: &Path) -> Result<hybridlab_topology::Topology, ExitCode> {
+    hybridlab_topology::load(path).map_err(|e| {
+        eprintln!("{e}");
+        ExitCode::from(EXIT_BAD_TOPOLOGY)
+    })
+}
+
+fn validate(path: &Path) -> ExitCode {
+    match load(path) {
+        Ok(t) => {
+            let sessions: usize = t.routers.iter().map(|r| r.neighbors.len()).sum();
+            println!(
+                "{}: ok: lab `{}`, {} routers, {} sessions, {} policies",
+                path.display(),
+                t.lab.name,
+                t.routers.len(),
+                sessions,
+                t.policies.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(code) => code,
+    }
+}
+
+fn run(path: &Path, api: Option<SocketAddr>, log: &str) -> ExitCode {
+    let topology = match load(path) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let filter = match tracing_subscriber::EnvFilter::try_new(log) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("bad --log `{log}`: {e}");
+            return ExitCode::from(EXIT_BAD_TOPOLOGY);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let name = topology.lab.name.clone();
+        let routers = topology.routers.len();
+        let mut lab = Lab::new(topology, LabOptions { api, no_api: false });
+        if let Err(e) = lab.start().await {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+        let api = lab
+            .api_addr()
+            .map_or_else(|| "none".to_string(), |a| a.to_string());
+        tracing::info!(lab = %name, routers, %api, "lab running; Ctrl-C stops it");
+        if let Err(e) = stop_signal().await {
+            eprintln!("cannot wait for signals: {e}");
+        }
+        tracing::info!(lab = %name, "stopping");
+        lab.shutdown().await;
+        ExitCode::SUCCESS
+    })
+}
+
+/// Ctrl-C or SIGTERM.
+async fn stop_signal() -> std::io::Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r,
+        _ = term.recv() => Ok(()),
+    }
+}

@@ -1,0 +1,155 @@
+//! The control API (docs/control-api.md): HTTP/JSON over axum. Handlers ask
+//! the router tasks over channels; nothing here touches a router's state.
+
+use crate::lab::{CommandError, LabHandle};
+use crate::view::{
+    AnnounceRequest, CommandReply, ErrorReply, RoutesReply, SessionsReply, WithdrawRequest,
+};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Json;
+use hybridlab_bgp::packet::{Community, PathAttributes, Prefix};
+use serde::de::DeserializeOwned;
+use std::net::SocketAddr;
+use tokio::task::JoinHandle;
+
+/// Binds `addr` and serves until the returned task is aborted.
+pub(crate) async fn serve(
+    addr: SocketAddr,
+    lab: LabHandle,
+) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let bound = listener.local_addr()?;
+    let app = router(lab);
+    let task = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!(error = %e, "control API stopped");
+        }
+    });
+    tracing::info!(%bound, "control API listening");
+    Ok((bound, task))
+}
+
+pub fn router(lab: LabHandle) -> axum::Router {
+    axum::Router::new()
+        .route("/api/v1/sessions", get(sessions))
+        .route("/api/v1/routers/{router}/routes", get(routes))
+        .route("/api/v1/routers/{router}/announce", post(announce))
+        .route("/api/v1/routers/{router}/withdraw", post(withdraw))
+        .route(
+            "/api/v1/routers/{router}/neighbors/{neighbor}/clear",
+            post(clear),
+        )
+        .fallback(|| async {
+            error(
+                StatusCode::NOT_FOUND,
+                "no such endpoint; see docs/control-api.md".to_string(),
+            )
+        })
+        .with_state(lab)
+}
+
+fn error(status: StatusCode, message: String) -> Response {
+    (status, Json(ErrorReply { error: message })).into_response()
+}
+
+/// Why a request failed: its body (400) or the lab (404, 503).
+enum ApiError {
+    BadRequest(String),
+    Lab(CommandError),
+}
+
+impl From<CommandError> for ApiError {
+    fn from(e: CommandError) -> Self {
+        ApiError::Lab(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::BadRequest(message) => error(StatusCode::BAD_REQUEST, message),
+            ApiError::Lab(e) => {
+                let status = match e {
+                    CommandError::NoRouter(_) | CommandError::NoNeighbor { .. } => {
+                        StatusCode::NOT_FOUND
+                    }
+                    CommandError::Stopped(_) => StatusCode::SERVICE_UNAVAILABLE,
+                };
+                error(status, e.to_string())
+            }
+        }
+    }
+}
+
+/// A JSON body that failed to parse is a 400 with a reason, not axum's
+/// plain-text rejection.
+fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| ApiError::BadRequest(format!("bad body: {e}")))
+}
+
+fn prefix(text: &str) -> Result<Prefix, ApiError> {
+    hybridlab_topology::policy::parse_prefix(text).map_err(ApiError::BadRequest)
+}
+
+async fn sessions(State(lab): State<LabHandle>) -> Json<SessionsReply> {
+    Json(SessionsReply {
+        sessions: lab.sessions().await,
+    })
+}
+
+async fn routes(
+    State(lab): State<LabHandle>,
+    Path(router): Path<String>,
+) -> Result<Json<RoutesReply>, ApiError> {
+    let routes = lab.routes(&router).await?;
+    Ok(Json(RoutesReply { router, routes }))
+}
+
+fn done(router: String, done: String) -> Json<CommandReply> {
+    Json(CommandReply { router, done })
+}
+
+async fn announce(
+    State(lab): State<LabHandle>,
+    Path(router): Path<String>,
+    raw: Bytes,
+) -> Result<Json<CommandReply>, ApiError> {
+    let req: AnnounceRequest = body(&raw)?;
+    let p = prefix(&req.prefix)?;
+    let communities = req
+        .communities
+        .iter()
+        .map(|c| c.parse::<Community>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(ApiError::BadRequest)?;
+    let attrs = PathAttributes {
+        med: req.med,
+        communities,
+        ..PathAttributes::default()
+    };
+    lab.announce(&router, p, attrs, req.as_path_prepend).await?;
+    Ok(done(router, format!("announced {p}")))
+}
+
+async fn withdraw(
+    State(lab): State<LabHandle>,
+    Path(router): Path<String>,
+    raw: Bytes,
+) -> Result<Json<CommandReply>, ApiError> {
+    let req: WithdrawRequest = body(&raw)?;
+    let p = prefix(&req.prefix)?;
+    lab.withdraw(&router, p).await?;
+    Ok(done(router, format!("withdrew {p}")))
+}
+
+async fn clear(
+    State(lab): State<LabHandle>,
+    Path((router, neighbor)): Path<(String, String)>,
+) -> Result<Json<CommandReply>, ApiError> {
+    lab.clear(&router, &neighbor).await?;
+    Ok(done(router, format!("cleared {neighbor}")))
+}

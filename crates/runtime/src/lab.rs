@@ -1,0 +1,437 @@
+//! A running lab: one task per emulated router, the listeners of external
+//! neighbours, the virtual links between routers, and the control API.
+
+use crate::events::{Events, LabEvent};
+use crate::router_task::{Command, Event, Inbox, RouterTask, Slot, Transport};
+use crate::status::PeerStatus;
+use crate::tcp::{self, Acceptable};
+use crate::view::{RouteView, SessionView};
+use crate::wire::{LinkId, Wire};
+use hybridlab_bgp::packet::{AsPath, Origin, PathAttributes, Prefix};
+use hybridlab_bgp::router::Router;
+use hybridlab_topology::convert::{peer_config, router_config};
+use hybridlab_topology::{NeighborKind, Topology};
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LabError {
+    #[error("router `{router}`: cannot listen on {addr}: {source}{}", privileged_hint(*.addr))]
+    Listen {
+        router: String,
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("control API: cannot listen on {addr}: {source}")]
+    Api {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+fn privileged_hint(addr: SocketAddr) -> &'static str {
+    if addr.port() < 1024 {
+        " (ports below 1024 need root or CAP_NET_BIND_SERVICE)"
+    } else {
+        ""
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct LabOptions {
+    /// Serve the control API here instead of the topology's `[lab] api`.
+    pub api: Option<SocketAddr>,
+    /// Do not serve the control API (tests drive the lab through [`LabHandle`]).
+    pub no_api: bool,
+}
+
+/// A command for a router failed.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    #[error("no router `{0}`")]
+    NoRouter(String),
+    #[error("router `{router}` has no neighbor `{neighbor}`")]
+    NoNeighbor { router: String, neighbor: String },
+    #[error("router `{0}` has stopped")]
+    Stopped(String),
+}
+
+/// A client of the running routers; cheap to clone. The control API is one.
+#[derive(Clone, Debug)]
+pub struct LabHandle {
+    routers: Arc<Vec<RouterRef>>,
+}
+
+#[derive(Clone, Debug)]
+struct RouterRef {
+    name: String,
+    asn: u32,
+    neighbors: Vec<String>,
+    inbox: Inbox,
+}
+
+impl LabHandle {
+    fn router(&self, name: &str) -> Result<&RouterRef, CommandError> {
+        self.routers
+            .iter()
+            .find(|r| r.name == name)
+            .ok_or_else(|| CommandError::NoRouter(name.to_string()))
+    }
+
+    pub fn router_names(&self) -> Vec<String> {
+        self.routers.iter().map(|r| r.name.clone()).collect()
+    }
+
+    async fn ask<T>(
+        &self,
+        r: &RouterRef,
+        make: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, CommandError> {
+        let (tx, rx) = oneshot::channel();
+        r.inbox
+            .send(Event::Command(make(tx)))
+            .map_err(|_| CommandError::Stopped(r.name.clone()))?;
+        rx.await.map_err(|_| CommandError::Stopped(r.name.clone()))
+    }
+
+    /// Every session of every router, in topology order.
+    pub async fn sessions(&self) -> Vec<SessionView> {
+        let mut all = Vec::new();
+        for r in self.routers.iter() {
+            if let Ok(views) = self.ask(r, Command::Sessions).await {
+                all.extend(views);
+            }
+        }
+        all
+    }
+
+    pub async fn routes(&self, router: &str) -> Result<Vec<RouteView>, CommandError> {
+        let r = self.router(router)?;
+        self.ask(r, Command::Routes).await
+    }
+
+    /// Originates `prefix`; `prepend` extra copies of the router's AS go on
+    /// the path.
+    pub async fn announce(
+        &self,
+        router: &str,
+        prefix: Prefix,
+        mut attrs: PathAttributes,
+        prepend: u8,
+    ) -> Result<(), CommandError> {
+        let r = self.router(router)?;
+        attrs.origin = attrs.origin.or(Some(Origin::Igp));
+        if prepend > 0 {
+            attrs.as_path = Some(AsPath::from_sequence(std::iter::repeat_n(
+                r.asn,
+                usize::from(prepend),
+            )));
+        }
+        self.ask(r, |reply| Command::Announce {
+            prefix,
+            attrs,
+            reply,
+        })
+        .await
+    }
+
+    pub async fn withdraw(&self, router: &str, prefix: Prefix) -> Result<(), CommandError> {
+        let r = self.router(router)?;
+        self.ask(r, |reply| Command::Withdraw { prefix, reply })
+            .await
+    }
+
+    pub async fn clear(&self, router: &str, neighbor: &str) -> Result<(), CommandError> {
+        let r = self.router(router)?;
+        let index = r
+            .neighbors
+            .iter()
+            .position(|n| n == neighbor)
+            .ok_or_else(|| CommandError::NoNeighbor {
+                router: router.to_string(),
+                neighbor: neighbor.to_string(),
+            })?;
+        self.ask(r, |reply| Command::Clear {
+            neighbor: index,
+            reply,
+        })
+        .await
+    }
+}
+
+/// A lab, built from a topology. Subscribe to [`Lab::events`] and
+/// [`Wire::tap`] before [`Lab::start`] to see everything from the first byte.
+pub struct Lab {
+    topology: Topology,
+    options: LabOptions,
+    wire: Wire,
+    events: Events,
+    handle: LabHandle,
+    /// Receivers of the router inboxes, taken by `start`.
+    inboxes: Vec<mpsc::UnboundedReceiver<Event>>,
+    tasks: Vec<JoinHandle<()>>,
+    listeners: Vec<JoinHandle<()>>,
+    api: Option<(SocketAddr, JoinHandle<()>)>,
+}
+
+impl Lab {
+    pub fn new(topology: Topology, options: LabOptions) -> Self {
+        let mut inboxes = Vec::new();
+        let mut refs = Vec::new();
+        for r in &topology.routers {
+            let (tx, rx) = mpsc::unbounded_channel();
+            inboxes.push(rx);
+            refs.push(RouterRef {
+                name: r.name.clone(),
+                asn: r.asn,
+                neighbors: r.neighbors.iter().map(|n| n.name.clone()).collect(),
+                inbox: tx,
+            });
+        }
+        Lab {
+            topology,
+            options,
+            wire: Wire::new(),
+            events: Events::default(),
+            handle: LabHandle {
+                routers: Arc::new(refs),
+            },
+            inboxes,
+            tasks: Vec::new(),
+            listeners: Vec::new(),
+            api: None,
+        }
+    }
+
+    pub fn wire(&self) -> &Wire {
+        &self.wire
+    }
+
+    pub fn events(&self) -> mpsc::UnboundedReceiver<LabEvent> {
+        self.events.subscribe()
+    }
+
+    pub fn handle(&self) -> LabHandle {
+        self.handle.clone()
+    }
+
+    /// Where the control API listens, once started.
+    pub fn api_addr(&self) -> Option<SocketAddr> {
+        self.api.as_ref().map(|(a, _)| *a)
+    }
+
+    /// The link of a router's neighbour, as the wire names it.
+    pub fn link(&self, router: &str, neighbor: &str) -> Option<LinkId> {
+        let (ri, r) = self
+            .topology
+            .routers
+            .iter()
+            .enumerate()
+            .find(|(_, r)| r.name == router)?;
+        let ni = r.neighbors.iter().position(|n| n.name == neighbor)?;
+        Some(link_id(&self.topology, ri, ni))
+    }
+
+    /// Binds every listener and the API, then starts every router.
+    pub async fn start(&mut self) -> Result<(), LabError> {
+        let inboxes: Arc<Vec<Inbox>> = Arc::new(
+            self.handle
+                .routers
+                .iter()
+                .map(|r| r.inbox.clone())
+                .collect(),
+        );
+        self.bind_listeners(&inboxes)?;
+        if !self.options.no_api {
+            let addr = self.options.api.unwrap_or(self.topology.lab.api);
+            let (bound, task) = crate::api::serve(addr, self.handle.clone())
+                .await
+                .map_err(|source| LabError::Api { addr, source })?;
+            self.api = Some((bound, task));
+        }
+        let conn_ids = Arc::new(AtomicU64::new(1));
+        let receivers = std::mem::take(&mut self.inboxes);
+        for ((ri, r), rx) in self.topology.routers.iter().enumerate().zip(receivers) {
+            let mut core = Router::new(router_config(r), router_seed(self.topology.lab.seed, ri));
+            let mut slots = Vec::new();
+            for (ni, n) in r.neighbors.iter().enumerate() {
+                let peer = core.add_peer(peer_config(&self.topology, r, n));
+                let (transport, address) = match &n.kind {
+                    NeighborKind::Emulated(l) => (
+                        Transport::Virtual {
+                            far_router: l.far_router,
+                            far_neighbor: l.far_neighbor,
+                            local: l.local_address,
+                            remote: l.remote_address,
+                        },
+                        Some(l.remote_address),
+                    ),
+                    NeighborKind::External {
+                        address,
+                        port,
+                        local_address,
+                    } => (
+                        Transport::Tcp {
+                            remote: SocketAddr::new(*address, *port),
+                            local: *local_address,
+                            ttl: n.ttl,
+                            md5: n.md5_password.clone(),
+                        },
+                        None,
+                    ),
+                };
+                let status = PeerStatus::new(n.is_emulated(), r.asn, n.remote_asn, address);
+                slots.push(Slot::new(
+                    n.name.clone(),
+                    peer,
+                    link_id(&self.topology, ri, ni),
+                    transport,
+                    n.mode.accepts(),
+                    status,
+                ));
+            }
+            let networks = r
+                .networks
+                .iter()
+                .map(|p| {
+                    let attrs = PathAttributes {
+                        origin: Some(Origin::Igp),
+                        ..PathAttributes::default()
+                    };
+                    (*p, attrs)
+                })
+                .collect();
+            let Some(inbox_tx) = inboxes.get(ri).cloned() else {
+                continue;
+            };
+            let task = RouterTask::new(
+                r.name.clone(),
+                core,
+                slots,
+                inbox_tx,
+                rx,
+                inboxes.clone(),
+                self.wire.clone(),
+                self.events.clone(),
+                conn_ids.clone(),
+            );
+            self.tasks.push(tokio::spawn(task.run(networks)));
+        }
+        Ok(())
+    }
+
+    fn bind_listeners(&mut self, inboxes: &[Inbox]) -> Result<(), LabError> {
+        for (ri, r) in self.topology.routers.iter().enumerate() {
+            let peers: HashMap<IpAddr, Acceptable> = r
+                .neighbors
+                .iter()
+                .enumerate()
+                .filter_map(|(ni, n)| match &n.kind {
+                    NeighborKind::External { address, .. } => Some((
+                        *address,
+                        Acceptable {
+                            neighbor: ni,
+                            name: n.name.clone(),
+                            ttl: n.ttl,
+                            md5: n.md5_password.clone(),
+                            accepts: n.mode.accepts(),
+                        },
+                    )),
+                    NeighborKind::Emulated(_) => None,
+                })
+                .collect();
+            let Some(inbox) = inboxes.get(ri) else {
+                continue;
+            };
+            for addr in &r.listen {
+                let listener =
+                    tcp::bind_listener(*addr, &peers).map_err(|source| LabError::Listen {
+                        router: r.name.clone(),
+                        addr: *addr,
+                        source,
+                    })?;
+                tracing::info!(router = %r.name, %addr, "listening");
+                self.listeners.push(tcp::spawn_listener(
+                    r.name.clone(),
+                    listener,
+                    peers.clone(),
+                    inbox.clone(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Cease / Administrative Shutdown on every session, flush, stop.
+    pub async fn shutdown(mut self) {
+        for l in self.listeners.drain(..) {
+            l.abort();
+        }
+        let mut replies = Vec::new();
+        for r in self.handle.routers.iter() {
+            let (tx, rx) = oneshot::channel();
+            if r.inbox.send(Event::Command(Command::Shutdown(tx))).is_ok() {
+                replies.push(rx);
+            }
+        }
+        for rx in replies {
+            let _ = rx.await;
+        }
+        for t in self.tasks.drain(..) {
+            let _ = t.await;
+        }
+        if let Some((_, api)) = self.api.take() {
+            api.abort();
+        }
+    }
+}
+
+/// A virtual link is named by the end declared first in the file, so both
+/// ends tap and impair the same link.
+fn link_id(topology: &Topology, ri: usize, ni: usize) -> LinkId {
+    let Some(r) = topology.routers.get(ri) else {
+        return LinkId::new("", "");
+    };
+    let Some(n) = r.neighbors.get(ni) else {
+        return LinkId::new(r.name.as_str(), "");
+    };
+    if let NeighborKind::Emulated(l) = &n.kind {
+        if (l.far_router, l.far_neighbor) < (ri, ni) {
+            if let Some(far) = topology.routers.get(l.far_router) {
+                if let Some(fnb) = far.neighbors.get(l.far_neighbor) {
+                    return LinkId::new(far.name.as_str(), fnb.name.as_str());
+                }
+            }
+        }
+    }
+    LinkId::new(r.name.as_str(), n.name.as_str())
+}
+
+/// Each router's PRNG seed, derived from the lab's (SplitMix64), so that
+/// routers differ but a run replays.
+fn router_seed(lab_seed: u64, index: usize) -> u64 {
+    let mut z = lab_seed.wrapping_add(
+        (index as u64)
+            .wrapping_add(1)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15),
+    );
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn router_seeds_differ_and_replay() {
+        assert_eq!(router_seed(1, 0), router_seed(1, 0));
+        assert_ne!(router_seed(1, 0), router_seed(1, 1));
+        assert_ne!(router_seed(1, 0), router_seed(2, 0));
+    }
+}

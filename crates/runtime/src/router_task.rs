@@ -1,0 +1,725 @@
+//! One emulated router: a tokio task that owns a sans-IO
+//! [`hybridlab_bgp::router::Router`] and carries out its I/O.
+//!
+//! ```text
+//!  virtual links ─┐                      ┌─► Wire ─► far router's inbox
+//!  TCP readers ───┼─► inbox ─► Router ───┼─► Wire ─► TCP writer task
+//!  listeners ─────┤   (Event)    core    ├─► timers (in this task)
+//!  control API ───┘                      └─► status, events, logs
+//! ```
+//!
+//! Everything the core sees arrives through the inbox or the timer queue,
+//! one at a time, so the core needs no locks and a run is reproducible.
+
+use crate::events::{Events, LabEvent, LabEventKind};
+use crate::status::PeerStatus;
+use crate::tcp;
+use crate::timers::Timers;
+use crate::view::{RouteView, SessionView};
+use crate::wire::{LinkId, Wire, WireEventKind};
+use bytes::Bytes;
+use hybridlab_bgp::packet::{PathAttributes, Prefix};
+use hybridlab_bgp::router::{PeerId, Router, RouterOutput};
+use hybridlab_bgp::session::{ConnId, SessionInput, SessionOutput};
+use std::collections::HashMap;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::{AbortHandle, JoinHandle};
+use tokio::time::Instant;
+use tracing::{debug, info, warn};
+
+/// How long shutdown waits for TCP writers to flush the last NOTIFICATIONs.
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
+
+pub(crate) type Inbox = mpsc::UnboundedSender<Event>;
+
+/// Everything a router task reacts to, besides its own timers.
+pub(crate) enum Event {
+    Received {
+        conn: ConnId,
+        data: Bytes,
+    },
+    Closed {
+        conn: ConnId,
+    },
+    /// The far end of a virtual link opens a connection to our neighbour
+    /// `neighbor` (an index into the topology's neighbour list).
+    VirtualOpen {
+        neighbor: usize,
+        conn: ConnId,
+        far: VirtualEnd,
+        attempt: u64,
+    },
+    VirtualAccepted {
+        neighbor: usize,
+        attempt: u64,
+        conn: ConnId,
+        far: VirtualEnd,
+    },
+    VirtualRefused {
+        neighbor: usize,
+        attempt: u64,
+    },
+    TcpInbound {
+        neighbor: usize,
+        stream: TcpStream,
+    },
+    TcpConnected {
+        neighbor: usize,
+        attempt: u64,
+        result: io::Result<TcpStream>,
+    },
+    Command(Command),
+}
+
+/// Requests from the control API. Each is answered between two events, so
+/// readers never hold the router still.
+pub(crate) enum Command {
+    Sessions(oneshot::Sender<Vec<SessionView>>),
+    Routes(oneshot::Sender<Vec<RouteView>>),
+    Announce {
+        prefix: Prefix,
+        attrs: PathAttributes,
+        reply: oneshot::Sender<()>,
+    },
+    Withdraw {
+        prefix: Prefix,
+        reply: oneshot::Sender<()>,
+    },
+    Clear {
+        neighbor: usize,
+        reply: oneshot::Sender<()>,
+    },
+    /// Cease / Administrative Shutdown to every peer, flush, stop.
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// The other end of a virtual connection.
+#[derive(Clone, Debug)]
+pub(crate) struct VirtualEnd {
+    pub inbox: Inbox,
+    pub conn: ConnId,
+}
+
+/// How a neighbour is reached.
+#[derive(Clone, Debug)]
+pub(crate) enum Transport {
+    Virtual {
+        /// Index of the far router, and of us among its neighbours.
+        far_router: usize,
+        far_neighbor: usize,
+        local: IpAddr,
+        remote: IpAddr,
+    },
+    Tcp {
+        remote: SocketAddr,
+        local: Option<IpAddr>,
+        ttl: u8,
+        md5: Option<String>,
+    },
+}
+
+/// One configured neighbour of this router.
+#[derive(Debug)]
+pub(crate) struct Slot {
+    pub name: String,
+    pub peer: PeerId,
+    pub link: LinkId,
+    pub transport: Transport,
+    pub accepts: bool,
+    pub status: PeerStatus,
+    /// The outbound attempt in flight; answers to older ones are dropped.
+    attempt: u64,
+    connecting: Option<AbortHandle>,
+}
+
+impl Slot {
+    pub(crate) fn new(
+        name: String,
+        peer: PeerId,
+        link: LinkId,
+        transport: Transport,
+        accepts: bool,
+        status: PeerStatus,
+    ) -> Self {
+        Slot {
+            name,
+            peer,
+            link,
+            transport,
+            accepts,
+            status,
+            attempt: 0,
+            connecting: None,
+        }
+    }
+}
+
+enum ConnIo {
+    Virtual(VirtualEnd),
+    Tcp {
+        tx: mpsc::UnboundedSender<Bytes>,
+        reader: AbortHandle,
+    },
+}
+
+struct Conn {
+    slot: usize,
+    io: ConnIo,
+}
+
+pub(crate) struct RouterTask {
+    pub name: String,
+    pub core: Router,
+    pub slots: Vec<Slot>,
+    pub inbox_tx: Inbox,
+    pub inbox: mpsc::UnboundedReceiver<Event>,
+    /// Every router's inbox, by topology index (for virtual links).
+    pub peers_inboxes: Arc<Vec<Inbox>>,
+    pub wire: Wire,
+    pub events: Events,
+    /// ConnIds are unique across the lab, so either end of a virtual link
+    /// can number both sides.
+    pub conn_ids: Arc<AtomicU64>,
+    timers: Timers,
+    conns: HashMap<ConnId, Conn>,
+    by_peer: HashMap<PeerId, usize>,
+    writers: Vec<JoinHandle<()>>,
+}
+
+impl RouterTask {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        name: String,
+        core: Router,
+        slots: Vec<Slot>,
+        inbox_tx: Inbox,
+        inbox: mpsc::UnboundedReceiver<Event>,
+        peers_inboxes: Arc<Vec<Inbox>>,
+        wire: Wire,
+        events: Events,
+        conn_ids: Arc<AtomicU64>,
+    ) -> Self {
+        let by_peer = slots.iter().enumerate().map(|(i, s)| (s.peer, i)).collect();
+        RouterTask {
+            name,
+            core,
+            slots,
+            inbox_tx,
+            inbox,
+            peers_inboxes,
+            wire,
+            events,
+            conn_ids,
+            timers: Timers::default(),
+            conns: HashMap::new(),
+            by_peer,
+            writers: Vec::new(),
+        }
+    }
+
+    /// Runs until shut down, or until every sender of the inbox is gone.
+    pub(crate) async fn run(mut self, networks: Vec<(Prefix, PathAttributes)>) {
+        let mut out = Vec::new();
+        for (prefix, attrs) in networks {
+            self.core.announce(prefix, attrs, &mut out);
+        }
+        self.core.start(&mut out);
+        self.apply(out);
+        loop {
+            let deadline = self.timers.next_deadline();
+            let event = tokio::select! {
+                biased;
+                event = self.inbox.recv() => event,
+                () = sleep_until(deadline) => {
+                    self.fire_timers();
+                    continue;
+                }
+            };
+            match event {
+                Some(Event::Command(Command::Shutdown(reply))) => {
+                    self.shutdown().await;
+                    let _ = reply.send(());
+                    return;
+                }
+                Some(event) => self.handle(event),
+                None => return,
+            }
+        }
+    }
+
+    fn fire_timers(&mut self) {
+        let now = Instant::now();
+        while let Some((peer, kind)) = self.timers.pop_due(now) {
+            debug!(router = %self.name, neighbor = %self.peer_name(peer), timer = ?kind, "timer expired");
+            self.feed(peer, SessionInput::TimerExpired(kind));
+        }
+    }
+
+    fn handle(&mut self, event: Event) {
+        match event {
+            Event::Received { conn, data } => {
+                if let Some(slot) = self.conns.get(&conn).map(|c| c.slot) {
+                    self.feed_slot(slot, SessionInput::Received { conn, data });
+                }
+            }
+            Event::Closed { conn } => {
+                if let Some(c) = self.conns.remove(&conn) {
+                    if let ConnIo::Tcp { reader, .. } = &c.io {
+                        reader.abort();
+                    }
+                    self.feed_slot(c.slot, SessionInput::Closed { conn });
+                }
+            }
+            Event::VirtualOpen {
+                neighbor,
+                conn,
+                far,
+                attempt,
+            } => self.virtual_open(neighbor, conn, far, attempt),
+            Event::VirtualAccepted {
+                neighbor,
+                attempt,
+                conn,
+                far,
+            } => {
+                let current = self
+                    .slots
+                    .get(neighbor)
+                    .is_some_and(|s| s.attempt == attempt);
+                if current {
+                    self.add_virtual_conn(neighbor, conn, far, true);
+                } else if let Some(link) = self.slots.get(neighbor).map(|s| s.link.clone()) {
+                    // A stale attempt: hang up at once, as TCP would on an
+                    // unwanted late SYN-ACK.
+                    if self
+                        .wire
+                        .transmit(&link, Some(&self.name), WireEventKind::Close)
+                    {
+                        let _ = far.inbox.send(Event::Closed { conn: far.conn });
+                    }
+                }
+            }
+            Event::VirtualRefused { neighbor, attempt } => {
+                if self
+                    .slots
+                    .get(neighbor)
+                    .is_some_and(|s| s.attempt == attempt)
+                {
+                    self.feed_slot(neighbor, SessionInput::ConnectFailed);
+                }
+            }
+            Event::TcpInbound { neighbor, stream } => self.add_tcp_conn(neighbor, stream, false),
+            Event::TcpConnected {
+                neighbor,
+                attempt,
+                result,
+            } => {
+                let Some(slot) = self.slots.get_mut(neighbor) else {
+                    return;
+                };
+                if slot.attempt != attempt {
+                    return;
+                }
+                slot.connecting = None;
+                match result {
+                    Ok(stream) => self.add_tcp_conn(neighbor, stream, true),
+                    Err(e) => {
+                        info!(router = %self.name, neighbor = %slot.name, error = %e, "connect failed");
+                        self.feed_slot(neighbor, SessionInput::ConnectFailed);
+                    }
+                }
+            }
+            Event::Command(cmd) => self.command(cmd),
+        }
+    }
+
+    fn command(&mut self, cmd: Command) {
+        let mut out = Vec::new();
+        match cmd {
+            Command::Sessions(reply) => {
+                let now = Instant::now();
+                let views = self
+                    .slots
+                    .iter()
+                    .map(|s| s.status.view(&self.name, &s.name, now, &self.core, s.peer))
+                    .collect();
+                let _ = reply.send(views);
+            }
+            Command::Routes(reply) => {
+                let _ = reply.send(crate::status::routes(&self.core, &self.slots));
+            }
+            Command::Announce {
+                prefix,
+                attrs,
+                reply,
+            } => {
+                info!(router = %self.name, %prefix, "announce");
+                self.core.announce(prefix, attrs, &mut out);
+                let _ = reply.send(());
+            }
+            Command::Withdraw { prefix, reply } => {
+                info!(router = %self.name, %prefix, "withdraw");
+                self.core.withdraw(prefix, &mut out);
+                let _ = reply.send(());
+            }
+            Command::Clear { neighbor, reply } => {
+                if let Some(slot) = self.slots.get(neighbor) {
+                    info!(router = %self.name, neighbor = %slot.name, "clear");
+                    self.core.clear(slot.peer, &mut out);
+                }
+                let _ = reply.send(());
+            }
+            Command::Shutdown(reply) => {
+                let _ = reply.send(());
+            }
+        }
+        self.apply(out);
+    }
+
+    async fn shutdown(&mut self) {
+        info!(router = %self.name, "shutting down: Cease / Administrative Shutdown to every peer");
+        let mut out = Vec::new();
+        self.core.shutdown(&mut out);
+        self.apply(out);
+        // Hang up whatever the core left open, then let writers flush.
+        let conns: Vec<ConnId> = self.conns.keys().copied().collect();
+        for conn in conns {
+            self.close(conn);
+        }
+        for slot in &mut self.slots {
+            if let Some(c) = slot.connecting.take() {
+                c.abort();
+            }
+        }
+        let writers = std::mem::take(&mut self.writers);
+        let _ = tokio::time::timeout(FLUSH_TIMEOUT, async {
+            for w in writers {
+                let _ = w.await;
+            }
+        })
+        .await;
+    }
+
+    fn feed(&mut self, peer: PeerId, input: SessionInput) {
+        let mut out = Vec::new();
+        self.core.handle(peer, input, &mut out);
+        self.apply(out);
+    }
+
+    fn feed_slot(&mut self, slot: usize, input: SessionInput) {
+        if let Some(peer) = self.slots.get(slot).map(|s| s.peer) {
+            self.feed(peer, input);
+        }
+    }
+
+    fn peer_name(&self, peer: PeerId) -> &str {
+        self.by_peer
+            .get(&peer)
+            .and_then(|i| self.slots.get(*i))
+            .map_or("?", |s| s.name.as_str())
+    }
+
+    /// Carries out the core's I/O requests, in order.
+    fn apply(&mut self, outputs: Vec<RouterOutput>) {
+        for RouterOutput { peer, action } in outputs {
+            let Some(&slot) = self.by_peer.get(&peer) else {
+                warn!(router = %self.name, peer, "output for an unknown peer");
+                continue;
+            };
+            match action {
+                SessionOutput::Connect => self.connect(slot),
+                SessionOutput::Send { conn, data } => self.send(conn, data),
+                SessionOutput::Close { conn } => self.close(conn),
+                SessionOutput::StartTimer { timer, after } => {
+                    self.timers.start((peer, timer), Instant::now(), after)
+                }
+                SessionOutput::StopTimer(timer) => self.timers.stop((peer, timer)),
+                other => self.observe(slot, other),
+            }
+        }
+    }
+
+    /// Outputs that are news rather than I/O: status, logs, events.
+    fn observe(&mut self, slot: usize, output: SessionOutput) {
+        let now = Instant::now();
+        let Some(s) = self.slots.get_mut(slot) else {
+            return;
+        };
+        let kind = match &output {
+            SessionOutput::StateChanged { from, to } => {
+                info!(router = %self.name, neighbor = %s.name, from = ?from, to = ?to, "session state");
+                Some(LabEventKind::StateChanged {
+                    from: *from,
+                    to: *to,
+                })
+            }
+            SessionOutput::Established(n) => {
+                info!(router = %self.name, neighbor = %s.name, hold_time = n.hold_time, keepalive = n.keepalive, remote_id = %n.remote_id, "established");
+                Some(LabEventKind::Established {
+                    hold_time: n.hold_time,
+                    keepalive: n.keepalive,
+                    remote_id: n.remote_id,
+                })
+            }
+            SessionOutput::Down(reason) => {
+                let text = crate::status::describe_down(reason);
+                warn!(router = %self.name, neighbor = %s.name, reason = %text, "session down");
+                Some(LabEventKind::Down(text))
+            }
+            SessionOutput::Update(u) => {
+                debug!(router = %self.name, neighbor = %s.name, announced = u.announced().count(), withdrawn = u.withdrawn_prefixes().count(), "update");
+                None
+            }
+            _ => None,
+        };
+        s.status.observe(&output, now);
+        if let Some(kind) = kind {
+            self.events.publish(LabEvent {
+                at: now,
+                router: self.name.clone(),
+                neighbor: s.name.clone(),
+                kind,
+            });
+        }
+    }
+
+    fn next_conn_id(&self) -> ConnId {
+        self.conn_ids.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn connect(&mut self, slot: usize) {
+        let conn_a = self.next_conn_id();
+        let conn_b = self.next_conn_id();
+        let name = self.name.clone();
+        let inbox = self.inbox_tx.clone();
+        let Some(s) = self.slots.get_mut(slot) else {
+            return;
+        };
+        s.attempt = s.attempt.wrapping_add(1);
+        let attempt = s.attempt;
+        if let Some(c) = s.connecting.take() {
+            c.abort();
+        }
+        debug!(router = %name, neighbor = %s.name, attempt, "connect");
+        self.events.publish(LabEvent {
+            at: Instant::now(),
+            router: name.clone(),
+            neighbor: s.name.clone(),
+            kind: LabEventKind::ConnectAttempt,
+        });
+        match s.transport.clone() {
+            Transport::Virtual {
+                far_router,
+                far_neighbor,
+                ..
+            } => {
+                // A cut link loses the SYN: the attempt hangs until the
+                // session's ConnectRetry timer gives up on it.
+                if !self
+                    .wire
+                    .transmit(&s.link, Some(&name), WireEventKind::Open)
+                {
+                    return;
+                }
+                let Some(far) = self.peers_inboxes.get(far_router) else {
+                    return;
+                };
+                let open = Event::VirtualOpen {
+                    neighbor: far_neighbor,
+                    conn: conn_b,
+                    far: VirtualEnd {
+                        inbox,
+                        conn: conn_a,
+                    },
+                    attempt,
+                };
+                if far.send(open).is_err() {
+                    // The far router is gone: the connection is refused.
+                    let _ = self.inbox_tx.send(Event::VirtualRefused {
+                        neighbor: slot,
+                        attempt,
+                    });
+                }
+            }
+            Transport::Tcp {
+                remote,
+                local,
+                ttl,
+                md5,
+            } => {
+                let task = tokio::spawn(async move {
+                    let result = tcp::connect(remote, local, ttl, md5.as_deref()).await;
+                    let _ = inbox.send(Event::TcpConnected {
+                        neighbor: slot,
+                        attempt,
+                        result,
+                    });
+                });
+                s.connecting = Some(task.abort_handle());
+            }
+        }
+    }
+
+    /// The far end of a virtual link opens a connection to us.
+    fn virtual_open(&mut self, neighbor: usize, conn: ConnId, far: VirtualEnd, attempt: u64) {
+        let Some(s) = self.slots.get(neighbor) else {
+            return;
+        };
+        let Transport::Virtual { far_neighbor, .. } = s.transport else {
+            return;
+        };
+        if !s.accepts {
+            // Nothing listens on this side: the connection is refused (RST).
+            let _ = far.inbox.send(Event::VirtualRefused {
+                neighbor: far_neighbor,
+                attempt,
+            });
+            return;
+        }
+        // Tell the initiator first, so that its Connected precedes any
+        // bytes we send once our own session sees the connection.
+        let _ = far.inbox.send(Event::VirtualAccepted {
+            neighbor: far_neighbor,
+            attempt,
+            conn: far.conn,
+            far: VirtualEnd {
+                inbox: self.inbox_tx.clone(),
+                conn,
+            },
+        });
+        self.add_virtual_conn(neighbor, conn, far, false);
+    }
+
+    fn add_virtual_conn(&mut self, slot: usize, conn: ConnId, far: VirtualEnd, outbound: bool) {
+        let Some(s) = self.slots.get(slot) else {
+            return;
+        };
+        let Transport::Virtual { local, remote, .. } = s.transport else {
+            return;
+        };
+        self.conns.insert(
+            conn,
+            Conn {
+                slot,
+                io: ConnIo::Virtual(far),
+            },
+        );
+        self.feed_slot(
+            slot,
+            SessionInput::Connected {
+                conn,
+                outbound,
+                local,
+                remote,
+            },
+        );
+    }
+
+    fn add_tcp_conn(&mut self, slot: usize, stream: TcpStream, outbound: bool) {
+        let Some(s) = self.slots.get(slot) else {
+            return;
+        };
+        let (local, remote) = match (stream.local_addr(), stream.peer_addr()) {
+            (Ok(l), Ok(r)) => (l.ip().to_canonical(), r.ip().to_canonical()),
+            (Err(e), _) | (_, Err(e)) => {
+                warn!(router = %self.name, neighbor = %s.name, error = %e, "connection lost before it was used");
+                return;
+            }
+        };
+        let conn = self.next_conn_id();
+        info!(router = %self.name, neighbor = %s.name, %local, %remote, outbound, "TCP connection up");
+        let io = tcp::spawn_connection(
+            stream,
+            conn,
+            s.link.clone(),
+            self.wire.clone(),
+            self.inbox_tx.clone(),
+        );
+        self.writers.retain(|w| !w.is_finished());
+        self.writers.push(io.writer);
+        self.conns.insert(
+            conn,
+            Conn {
+                slot,
+                io: ConnIo::Tcp {
+                    tx: io.tx,
+                    reader: io.reader,
+                },
+            },
+        );
+        self.feed_slot(
+            slot,
+            SessionInput::Connected {
+                conn,
+                outbound,
+                local,
+                remote,
+            },
+        );
+    }
+
+    fn send(&mut self, conn: ConnId, data: Bytes) {
+        let Some(c) = self.conns.get(&conn) else {
+            debug!(router = %self.name, conn, "send on a closed connection");
+            return;
+        };
+        let Some(link) = self.slots.get(c.slot).map(|s| &s.link) else {
+            return;
+        };
+        if !self
+            .wire
+            .transmit(link, Some(&self.name), WireEventKind::Data(data.clone()))
+        {
+            return;
+        }
+        match &c.io {
+            ConnIo::Virtual(far) => {
+                let _ = far.inbox.send(Event::Received {
+                    conn: far.conn,
+                    data,
+                });
+            }
+            ConnIo::Tcp { tx, .. } => {
+                let _ = tx.send(data);
+            }
+        }
+    }
+
+    fn close(&mut self, conn: ConnId) {
+        let Some(c) = self.conns.remove(&conn) else {
+            return;
+        };
+        let Some(link) = self.slots.get(c.slot).map(|s| &s.link) else {
+            return;
+        };
+        let delivered = self
+            .wire
+            .transmit(link, Some(&self.name), WireEventKind::Close);
+        match c.io {
+            ConnIo::Virtual(far) => {
+                if delivered {
+                    let _ = far.inbox.send(Event::Closed { conn: far.conn });
+                }
+            }
+            // Dropping the sender lets the writer flush what is queued
+            // (a NOTIFICATION, typically) and then shut the socket down.
+            ConnIo::Tcp { tx, reader } => {
+                drop(tx);
+                reader.abort();
+            }
+        }
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}

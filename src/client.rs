@@ -1,0 +1,300 @@
+//! The client side of the control API (docs/control-api.md): `show`,
+//! `announce`, `withdraw`, `clear`. Tables for humans, the API's own JSON
+//! with `--json`.
+
+use crate::table::Table;
+use crate::Show;
+use hybridlab_runtime::view::{
+    AnnounceRequest, CommandReply, ErrorReply, RoutesReply, SessionView, SessionsReply,
+    WithdrawRequest,
+};
+use serde::de::DeserializeOwned;
+use std::process::ExitCode;
+
+/// A failed call, in words for the terminal.
+struct Failure(String);
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        // Error statuses carry a JSON reason; read it instead of failing.
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(10)))
+        .build()
+        .into()
+}
+
+fn call<T: DeserializeOwned>(
+    api: &str,
+    method: &str,
+    path: &str,
+    body: Option<String>,
+) -> Result<T, Failure> {
+    let url = format!("http://{api}{path}");
+    let agent = agent();
+    let result = match (method, body) {
+        ("GET", _) => agent.get(&url).call(),
+        (_, Some(body)) => agent
+            .post(&url)
+            .header("content-type", "application/json")
+            .send(body),
+        (_, None) => agent.post(&url).send_empty(),
+    };
+    let mut response = result.map_err(|e| {
+        Failure(format!(
+            "cannot reach the control API at {api} ({e}); is `hybridlab run` running? (--api ADDR or HYBRIDLAB_API selects another)"
+        ))
+    })?;
+    let status = response.status();
+    let text = response
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| Failure(format!("{api}: cannot read the answer: {e}")))?;
+    if !status.is_success() {
+        let reason = serde_json::from_str::<ErrorReply>(&text).map_or(text, |e| e.error);
+        return Err(Failure(reason));
+    }
+    serde_json::from_str(&text).map_err(|e| {
+        Failure(format!(
+            "{api}: unexpected answer ({e}); is it a hybridlab API?"
+        ))
+    })
+}
+
+fn finish<T>(result: Result<T, Failure>, print: impl FnOnce(T)) -> ExitCode {
+    match result {
+        Ok(v) => {
+            print(v);
+            ExitCode::SUCCESS
+        }
+        Err(Failure(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) {
+    match serde_json::to_string_pretty(value) {
+        Ok(s) => println!("{s}"),
+        Err(e) => eprintln!("error: {e}"),
+    }
+}
+
+pub fn show(what: Show) -> ExitCode {
+    match what {
+        Show::Sessions { json: as_json, api } => finish(
+            call::<SessionsReply>(&api.addr, "GET", "/api/v1/sessions", None),
+            |r| {
+                if as_json {
+                    json(&r);
+                } else {
+                    print!("{}", sessions_table(&r.sessions));
+                }
+            },
+        ),
+        Show::Routes {
+            router,
+            json: as_json,
+            api,
+        } => {
+            let path = format!("/api/v1/routers/{}/routes", segment(&router));
+            finish(call::<RoutesReply>(&api.addr, "GET", &path, None), |r| {
+                if as_json {
+                    json(&r);
+                } else {
+                    print!("{}", routes_table(&r));
+                }
+            })
+        }
+    }
+}
+
+pub fn announce(
+    api: &str,
+    router: &str,
+    prefix: &str,
+    med: Option<u32>,
+    communities: Vec<String>,
+    prepend: u8,
+) -> ExitCode {
+    let body = AnnounceRequest {
+        prefix: prefix.to_string(),
+        med,
+        communities,
+        as_path_prepend: prepend,
+    };
+    command(
+        api,
+        &format!("/api/v1/routers/{}/announce", segment(router)),
+        Some(&body),
+    )
+}
+
+pub fn withdraw(api: &str, router: &str, prefix: &str) -> ExitCode {
+    let body = WithdrawRequest {
+        prefix: prefix.to_string(),
+    };
+    command(
+        api,
+        &format!("/api/v1/routers/{}/withdraw", segment(router)),
+        Some(&body),
+    )
+}
+
+pub fn clear(api: &str, router: &str, neighbor: &str) -> ExitCode {
+    let path = format!(
+        "/api/v1/routers/{}/neighbors/{}/clear",
+        segment(router),
+        segment(neighbor)
+    );
+    command::<()>(api, &path, None)
+}
+
+fn command<B: serde::Serialize>(api: &str, path: &str, body: Option<&B>) -> ExitCode {
+    let body = match body.map(serde_json::to_string).transpose() {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    finish(call::<CommandReply>(api, "POST", path, body), |r| {
+        println!("{}: {}", r.router, r.done)
+    })
+}
+
+/// Percent-encodes a path segment (names may hold anything TOML allows).
+fn segment(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn or_dash<T: ToString>(v: Option<T>) -> String {
+    v.map_or_else(|| "-".to_string(), |v| v.to_string())
+}
+
+fn duration(secs: f64) -> String {
+    // Whole seconds are plenty for a table; the JSON keeps fractions.
+    let s = secs.max(0.0) as u64;
+    format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+}
+
+fn sessions_table(sessions: &[SessionView]) -> String {
+    let mut t = Table::new(&[
+        "ROUTER",
+        "NEIGHBOR",
+        "KIND",
+        "PEER",
+        "AS",
+        "STATE",
+        "UP",
+        "PFX RCV/ACC/ADV",
+        "MSG IN/OUT",
+        "LAST ERROR",
+    ]);
+    for s in sessions {
+        let state = match &s.idle_reason {
+            Some(r) => format!("{} ({r})", s.state),
+            None => s.state.clone(),
+        };
+        let (rcv, acc, adv) = s.prefixes.values().fold((0, 0, 0), |(a, b, c), p| {
+            (a + p.received, b + p.accepted, c + p.advertised)
+        });
+        t.row(vec![
+            s.router.clone(),
+            s.neighbor.clone(),
+            s.kind.clone(),
+            or_dash(s.peer_address),
+            s.remote_asn.to_string(),
+            state,
+            s.uptime_secs.map_or_else(|| "-".to_string(), duration),
+            format!("{rcv}/{acc}/{adv}"),
+            format!("{}/{}", s.messages.received, s.messages.sent),
+            s.last_error.clone().unwrap_or_else(|| "-".to_string()),
+        ]);
+    }
+    t.render()
+}
+
+fn routes_table(r: &RoutesReply) -> String {
+    let mut t = Table::new(&[
+        "",
+        "PREFIX",
+        "NEXT HOP",
+        "FROM",
+        "AS PATH",
+        "ORIGIN",
+        "MED",
+        "LPREF",
+        "COMMUNITIES",
+        "WHY BEST",
+    ]);
+    for route in &r.routes {
+        t.row(vec![
+            if route.best { "*>" } else { "*" }.to_string(),
+            route.prefix.clone(),
+            or_dash(route.next_hop),
+            route.from.clone(),
+            if route.as_path_text.is_empty() {
+                "(empty)".to_string()
+            } else {
+                route.as_path_text.clone()
+            },
+            route.origin.clone(),
+            or_dash(route.med),
+            or_dash(route.local_pref),
+            if route.communities.is_empty() {
+                "-".to_string()
+            } else {
+                route.communities.join(" ")
+            },
+            if route.best {
+                route.reason.clone().unwrap_or_default()
+            } else {
+                String::new()
+            },
+        ]);
+    }
+    format!(
+        "routes of {} ({} paths; *> best)\n{}",
+        r.router,
+        r.routes.len(),
+        t.render()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_segments_are_escaped() {
+        assert_eq!(segment("cloud-1"), "cloud-1");
+        assert_eq!(segment("a b/c"), "a%20b%2Fc");
+    }
+
+    #[test]
+    fn uptime_reads_as_a_clock() {
+        assert_eq!(duration(3725.7), "01:02:05");
+    }
+
+    #[test]
+    fn unreachable_api_says_so() {
+        // Port 9 on loopback: nothing listens there in a test sandbox.
+        let err = call::<SessionsReply>("127.0.0.1:9", "GET", "/api/v1/sessions", None).err();
+        let Some(Failure(message)) = err else {
+            panic!("expected a failure");
+        };
+        assert!(
+            message.contains("cannot reach the control API at 127.0.0.1:9"),
+            "{message}"
+        );
+    }
+}
