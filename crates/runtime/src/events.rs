@@ -26,6 +26,8 @@ pub enum LabEventKind {
         hold_time: u16,
         keepalive: u16,
         remote_id: Ipv4Addr,
+        /// The surviving connection is the one this router initiated.
+        outbound: bool,
     },
     /// The session left Established or failed to reach it; why, in words.
     Down(String),

@@ -175,6 +175,8 @@ pub struct Lab {
     inboxes: Vec<mpsc::UnboundedReceiver<Event>>,
     tasks: Vec<JoinHandle<()>>,
     listeners: Vec<JoinHandle<()>>,
+    /// Bound listening addresses per router (port 0 resolved).
+    listening: HashMap<String, Vec<SocketAddr>>,
     api: Option<(SocketAddr, JoinHandle<()>)>,
 }
 
@@ -203,6 +205,7 @@ impl Lab {
             inboxes,
             tasks: Vec::new(),
             listeners: Vec::new(),
+            listening: HashMap::new(),
             api: None,
         }
     }
@@ -222,6 +225,12 @@ impl Lab {
     /// Where the control API listens, once started.
     pub fn api_addr(&self) -> Option<SocketAddr> {
         self.api.as_ref().map(|(a, _)| *a)
+    }
+
+    /// Where a router accepts TCP connections, once started; a `listen`
+    /// address with port 0 shows the port the kernel chose.
+    pub fn listening(&self, router: &str) -> Vec<SocketAddr> {
+        self.listening.get(router).cloned().unwrap_or_default()
     }
 
     /// The link of a router's neighbour, as the wire names it.
@@ -354,7 +363,12 @@ impl Lab {
                         addr: *addr,
                         source,
                     })?;
-                tracing::info!(router = %r.name, %addr, "listening");
+                let bound = listener.local_addr().unwrap_or(*addr);
+                tracing::info!(router = %r.name, addr = %bound, "listening");
+                self.listening
+                    .entry(r.name.clone())
+                    .or_default()
+                    .push(bound);
                 self.listeners.push(tcp::spawn_listener(
                     r.name.clone(),
                     listener,

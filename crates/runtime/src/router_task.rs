@@ -170,6 +170,8 @@ enum ConnIo {
 
 struct Conn {
     slot: usize,
+    /// We initiated it (for collision drills: which connection survived).
+    outbound: bool,
     io: ConnIo,
 }
 
@@ -448,6 +450,10 @@ impl RouterTask {
     /// Outputs that are news rather than I/O: status, logs, events.
     fn observe(&mut self, slot: usize, output: SessionOutput) {
         let now = Instant::now();
+        let outbound = match &output {
+            SessionOutput::Established(n) => self.conns.get(&n.conn).is_some_and(|c| c.outbound),
+            _ => false,
+        };
         let Some(s) = self.slots.get_mut(slot) else {
             return;
         };
@@ -465,6 +471,7 @@ impl RouterTask {
                     hold_time: n.hold_time,
                     keepalive: n.keepalive,
                     remote_id: n.remote_id,
+                    outbound,
                 })
             }
             SessionOutput::Down(reason) => {
@@ -607,6 +614,7 @@ impl RouterTask {
             conn,
             Conn {
                 slot,
+                outbound,
                 io: ConnIo::Virtual(far),
             },
         );
@@ -647,6 +655,7 @@ impl RouterTask {
             conn,
             Conn {
                 slot,
+                outbound,
                 io: ConnIo::Tcp {
                     tx: io.tx,
                     reader: io.reader,
