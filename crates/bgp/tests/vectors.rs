@@ -91,7 +91,7 @@ const BIRD_OPEN: &str = concat!(
     "ffffffffffffffffffffffffffffffff003b01045ba0001ec00002021e021c01",
     "04000100010104000200010200400200784104fa56ea0246004700",
 );
-const KEEPALIVE: &str = concat!("ffffffffffffffffffffffffffffffff001304",);
+const KEEPALIVE: &str = "ffffffffffffffffffffffffffffffff001304";
 const FRR_UPDATE_V4: &str = concat!(
     "ffffffffffffffffffffffffffffffff0051020000002f400101005002000e02",
     "030000fde90000fde90000fde9400304c000020180040400000032c00808fde9",
@@ -103,8 +103,8 @@ const FRR_UPDATE_V6: &str = concat!(
     "3020010db800014020010db800020000400101005002000e02030000fde90000",
     "fde90000fde980040400000032c00808fde90064fde900c8",
 );
-const FRR_EOR_V4: &str = concat!("ffffffffffffffffffffffffffffffff00170200000000",);
-const FRR_EOR_V6: &str = concat!("ffffffffffffffffffffffffffffffff001d0200000006800f03000201",);
+const FRR_EOR_V4: &str = "ffffffffffffffffffffffffffffffff00170200000000";
+const FRR_EOR_V6: &str = "ffffffffffffffffffffffffffffffff001d0200000006800f03000201";
 const BIRD_UPDATE_V4: &str = concat!(
     "ffffffffffffffffffffffffffffffff0048020000002a4001010040020a0202",
     "fa56ea02fa56ea02400304c00002028004040000004dc00808fde800c8fde801",
@@ -121,10 +121,10 @@ const FRR_UPDATE_V4_AS4: &str = concat!(
     "050000fde90000fde90000fde9fa56ea02fa56ea02400304c000020180040400",
     "000032c00808fde90064fde900c8100a14180a1500",
 );
-const FRR_ROUTE_REFRESH: &str = concat!("ffffffffffffffffffffffffffffffff00170500010001",);
-const BIRD_BORR: &str = concat!("ffffffffffffffffffffffffffffffff00170500010101",);
-const BIRD_EORR: &str = concat!("ffffffffffffffffffffffffffffffff00170500010201",);
-const FRR_WITHDRAW_V4: &str = concat!("ffffffffffffffffffffffffffffffff001b020004180a02000000",);
+const FRR_ROUTE_REFRESH: &str = "ffffffffffffffffffffffffffffffff00170500010001";
+const BIRD_BORR: &str = "ffffffffffffffffffffffffffffffff00170500010101";
+const BIRD_EORR: &str = "ffffffffffffffffffffffffffffffff00170500010201";
+const FRR_WITHDRAW_V4: &str = "ffffffffffffffffffffffffffffffff001b020004180a02000000";
 const FRR_WITHDRAW_V6: &str = concat!(
     "ffffffffffffffffffffffffffffffff00270200000010900f000c0002014020",
     "010db800020000",
@@ -163,7 +163,7 @@ const FRR_AGGREGATE_ATOMIC: &str = concat!(
     "01c00808fde90064fde900c8d011000e02030000fde9fa56ea090000fde90c0a",
     "10",
 );
-const BIRD_CEASE_BARE: &str = concat!("ffffffffffffffffffffffffffffffff0015030602",);
+const BIRD_CEASE_BARE: &str = "ffffffffffffffffffffffffffffffff0015030602";
 
 #[test]
 fn frr_open() {
