@@ -154,9 +154,9 @@ fn step<T: Ord + Copy>(
 /// step is described from the winner's side.
 pub fn compare(a: &Path, b: &Path, ctx: &DecisionContext<'_>) -> (Ordering, Step) {
     let (x, y) = (&a.attrs.attrs, &b.attrs.attrs);
-    let local = |p: &Path| p.source == Source::Local;
-    let fa = ctx.facts(a.source);
-    let fb = ctx.facts(b.source);
+    let local = |p: &Path| p.source() == Source::Local;
+    let fa = ctx.facts(a.source());
+    let fb = ctx.facts(b.source());
     // A peer path whose facts are missing loses every tie-break.
     let router_id = |f: Option<&PeerFacts>| f.map_or(Ipv4Addr::BROADCAST, |f| f.router_id);
     let address =
@@ -304,13 +304,13 @@ mod tests {
     }
 
     fn path(peer: usize, attrs: PathAttributes) -> Path {
-        Path {
-            source: Source::Peer(peer),
-            attrs: Arc::new(RouteAttrs {
+        Path::new(
+            Source::Peer(peer),
+            Arc::new(RouteAttrs {
                 attrs,
                 next_hop: None,
             }),
-        }
+        )
     }
 
     #[test]
@@ -327,13 +327,13 @@ mod tests {
         let case = Case::new(1);
         let mut better = attrs(&[]);
         better.local_pref = Some(1000);
-        let local = Path {
-            source: Source::Local,
-            attrs: Arc::new(RouteAttrs {
+        let local = Path::new(
+            Source::Local,
+            Arc::new(RouteAttrs {
                 attrs: attrs(&[65001, 65002, 65003]),
                 next_hop: None,
             }),
-        };
+        );
         assert_eq!(
             case.best(&[local, path(0, better)]),
             (0, "locally originated".into())

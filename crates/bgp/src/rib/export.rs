@@ -73,7 +73,7 @@ impl<'a> Exporter<'a> {
     /// What the peer should have for `prefix` when `path` is best; `None`:
     /// nothing (a withdrawal if something was sent before).
     pub fn export(&mut self, prefix: &Prefix, path: &Path) -> Option<Arc<RouteAttrs>> {
-        if path.source == Source::Peer(self.target.peer) {
+        if path.source() == Source::Peer(self.target.peer) {
             return None;
         }
         let key = (Arc::as_ptr(&path.attrs) as usize, prefix.addr().is_ipv6());
@@ -109,8 +109,8 @@ impl<'a> Exporter<'a> {
     /// The fixed part of export, before policy.
     fn rewrite(&self, path: &Path, ipv6: bool) -> Option<RouteAttrs> {
         let target = &self.target;
-        let local = path.source == Source::Local;
-        let from_internal = match path.source {
+        let local = path.source() == Source::Local;
+        let from_internal = match path.source() {
             Source::Local => false,
             Source::Peer(p) => target
                 .peers
@@ -205,16 +205,11 @@ mod tests {
     }
 
     fn path(source: Source, attrs: PathAttributes) -> Path {
-        Path {
-            source,
-            attrs: Arc::new(RouteAttrs {
-                attrs,
-                next_hop: match source {
-                    Source::Local => None,
-                    Source::Peer(_) => Some("192.0.2.2".parse().unwrap()),
-                },
-            }),
-        }
+        let next_hop = match source {
+            Source::Local => None,
+            Source::Peer(_) => Some("192.0.2.2".parse().unwrap()),
+        };
+        Path::new(source, Arc::new(RouteAttrs { attrs, next_hop }))
     }
 
     fn received() -> PathAttributes {

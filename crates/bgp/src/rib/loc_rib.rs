@@ -1,9 +1,10 @@
 //! The table: per prefix, every path that survived import and the best one.
 
 use super::decision::{self, DecisionContext};
-use super::{FxHashMap, Path, RouteAttrs, Source};
+use super::{FxHashMap, Path, RouteAttrs, Source, SourceId};
 use crate::packet::{Family, Prefix, Prefix4, Prefix6};
 use smallvec::SmallVec;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 /// The paths to one prefix, in [`Source`] order, and which one is best.
@@ -12,7 +13,7 @@ pub struct Dest {
     /// Most prefixes have a single path: it lives inline, no allocation.
     paths: SmallVec<[Path; 1]>,
     /// Index into `paths`; meaningful while `paths` is not empty.
-    best: usize,
+    best: u32,
 }
 
 impl Dest {
@@ -21,21 +22,21 @@ impl Dest {
     }
 
     pub fn best_index(&self) -> usize {
-        self.best
+        self.best as usize
     }
 
     pub fn best(&self) -> Option<&Path> {
-        self.paths.get(self.best)
+        self.paths.get(self.best_index())
     }
 
-    fn best_key(&self) -> Option<(Source, *const RouteAttrs)> {
-        self.best().map(|p| (p.source, Arc::as_ptr(&p.attrs)))
+    fn best_key(&self) -> Option<(SourceId, *const RouteAttrs)> {
+        self.best().map(|p| (p.source_id(), Arc::as_ptr(&p.attrs)))
     }
 
     /// Puts in, replaces or (with `None`) removes the path of `source`.
     /// Returns whether a path of `source` was there before.
-    fn set(&mut self, source: Source, attrs: Option<Arc<RouteAttrs>>) -> bool {
-        let at = self.paths.binary_search_by(|p| p.source.cmp(&source));
+    fn set(&mut self, source: SourceId, attrs: Option<Arc<RouteAttrs>>) -> bool {
+        let at = self.paths.binary_search_by(|p| p.source_id().cmp(&source));
         match (at, attrs) {
             (Ok(i), Some(attrs)) => {
                 self.paths[i].attrs = attrs;
@@ -56,7 +57,9 @@ impl Dest {
     fn reselect(&mut self, ctx: &DecisionContext<'_>) {
         self.best = match self.paths.len() {
             0 | 1 => 0,
-            _ => decision::select(&self.paths, None, ctx).unwrap_or(0),
+            _ => decision::select(&self.paths, None, ctx)
+                .and_then(|i| u32::try_from(i).ok())
+                .unwrap_or(0),
         };
     }
 }
@@ -68,6 +71,44 @@ pub struct Outcome {
     pub existed: bool,
     /// The best path is another one now (or there is none any more).
     pub best_changed: bool,
+}
+
+/// A table key: a prefix, hashed as few words as possible (a full table
+/// is a million hashes per load).
+trait Key: Copy + Eq + Hash {
+    fn prefix(self) -> Prefix;
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Key4(Prefix4);
+
+impl Hash for Key4 {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state
+            .write_u64((u64::from(u32::from(self.0.addr())) << 8) | u64::from(self.0.prefix_len()));
+    }
+}
+
+impl Key for Key4 {
+    fn prefix(self) -> Prefix {
+        Prefix::V4(self.0)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Key6(Prefix6);
+
+impl Hash for Key6 {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u128(u128::from(self.0.addr()));
+        state.write_u8(self.0.prefix_len());
+    }
+}
+
+impl Key for Key6 {
+    fn prefix(self) -> Prefix {
+        Prefix::V6(self.0)
+    }
 }
 
 /// One family's table.
@@ -84,11 +125,11 @@ impl<K> Default for Table<K> {
     }
 }
 
-impl<K: std::hash::Hash + Eq + Copy> Table<K> {
+impl<K: Key> Table<K> {
     fn set(
         &mut self,
         key: K,
-        source: Source,
+        source: SourceId,
         attrs: Option<Arc<RouteAttrs>>,
         ctx: &DecisionContext<'_>,
     ) -> Outcome {
@@ -128,35 +169,44 @@ impl<K: std::hash::Hash + Eq + Copy> Table<K> {
 
     /// Drops every path of `source`; calls `changed` for each prefix whose
     /// best path changed.
-    fn purge(&mut self, source: Source, ctx: &DecisionContext<'_>, mut changed: impl FnMut(K)) {
+    fn purge(
+        &mut self,
+        source: SourceId,
+        ctx: &DecisionContext<'_>,
+        mut changed: impl FnMut(Prefix),
+    ) {
         self.dests.retain(|key, dest| {
             let before = dest.best_key();
             if !dest.set(source, None) {
                 return true;
             }
             if dest.paths.is_empty() {
-                changed(*key);
+                changed(key.prefix());
                 return false;
             }
             dest.reselect(ctx);
             if dest.best_key() != before {
-                changed(*key);
+                changed(key.prefix());
             }
             true
         });
     }
 
     /// Re-runs the decision everywhere (after a peer's facts changed).
-    fn reselect_all(&mut self, ctx: &DecisionContext<'_>, mut changed: impl FnMut(K)) {
+    fn reselect_all(&mut self, ctx: &DecisionContext<'_>, mut changed: impl FnMut(Prefix)) {
         for (key, dest) in self.dests.iter_mut() {
             if dest.paths.len() > 1 {
                 let before = dest.best_key();
                 dest.reselect(ctx);
                 if dest.best_key() != before {
-                    changed(*key);
+                    changed(key.prefix());
                 }
             }
         }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (Prefix, &Dest)> {
+        self.dests.iter().map(|(k, d)| (k.prefix(), d))
     }
 }
 
@@ -164,8 +214,8 @@ impl<K: std::hash::Hash + Eq + Copy> Table<K> {
 /// [`crate::rib`]).
 #[derive(Debug, Default)]
 pub struct LocRib {
-    v4: Table<Prefix4>,
-    v6: Table<Prefix6>,
+    v4: Table<Key4>,
+    v6: Table<Key6>,
 }
 
 impl LocRib {
@@ -178,16 +228,17 @@ impl LocRib {
         attrs: Option<Arc<RouteAttrs>>,
         ctx: &DecisionContext<'_>,
     ) -> Outcome {
+        let source = SourceId::from(source);
         match prefix {
-            Prefix::V4(p) => self.v4.set(p, source, attrs, ctx),
-            Prefix::V6(p) => self.v6.set(p, source, attrs, ctx),
+            Prefix::V4(p) => self.v4.set(Key4(p), source, attrs, ctx),
+            Prefix::V6(p) => self.v6.set(Key6(p), source, attrs, ctx),
         }
     }
 
     pub fn get(&self, prefix: &Prefix) -> Option<&Dest> {
         match prefix {
-            Prefix::V4(p) => self.v4.dests.get(p),
-            Prefix::V6(p) => self.v6.dests.get(p),
+            Prefix::V4(p) => self.v4.dests.get(&Key4(*p)),
+            Prefix::V6(p) => self.v6.dests.get(&Key6(*p)),
         }
     }
 
@@ -196,17 +247,22 @@ impl LocRib {
     }
 
     pub fn has_path(&self, prefix: &Prefix, source: Source) -> bool {
-        self.get(prefix)
-            .is_some_and(|d| d.paths.binary_search_by(|p| p.source.cmp(&source)).is_ok())
+        let source = SourceId::from(source);
+        self.get(prefix).is_some_and(|d| {
+            d.paths
+                .binary_search_by(|p| p.source_id().cmp(&source))
+                .is_ok()
+        })
     }
 
     /// Drops every path of `source`; returns the prefixes whose best path
     /// changed. Visits the whole table: for a session going down, not for
     /// an UPDATE.
     pub fn purge(&mut self, source: Source, ctx: &DecisionContext<'_>) -> Vec<Prefix> {
+        let source = SourceId::from(source);
         let mut changed = Vec::new();
-        self.v4.purge(source, ctx, |p| changed.push(Prefix::V4(p)));
-        self.v6.purge(source, ctx, |p| changed.push(Prefix::V6(p)));
+        self.v4.purge(source, ctx, |p| changed.push(p));
+        self.v6.purge(source, ctx, |p| changed.push(p));
         changed
     }
 
@@ -214,20 +270,16 @@ impl LocRib {
     /// prefixes whose best path changed.
     pub fn reselect_all(&mut self, ctx: &DecisionContext<'_>) -> Vec<Prefix> {
         let mut changed = Vec::new();
-        self.v4.reselect_all(ctx, |p| changed.push(Prefix::V4(p)));
-        self.v6.reselect_all(ctx, |p| changed.push(Prefix::V6(p)));
+        self.v4.reselect_all(ctx, |p| changed.push(p));
+        self.v6.reselect_all(ctx, |p| changed.push(p));
         changed
     }
 
     /// Every entry of `family`, in no particular order.
     pub fn iter_family(&self, family: Family) -> Box<dyn Iterator<Item = (Prefix, &Dest)> + '_> {
         match family {
-            Family::IPV4_UNICAST => {
-                Box::new(self.v4.dests.iter().map(|(p, d)| (Prefix::V4(*p), d)))
-            }
-            Family::IPV6_UNICAST => {
-                Box::new(self.v6.dests.iter().map(|(p, d)| (Prefix::V6(*p), d)))
-            }
+            Family::IPV4_UNICAST => Box::new(self.v4.iter()),
+            Family::IPV6_UNICAST => Box::new(self.v6.iter()),
             _ => Box::new(std::iter::empty()),
         }
     }
@@ -304,7 +356,7 @@ mod tests {
                 best_changed: false
             }
         );
-        assert_eq!(rib.best(&p).unwrap().source, Source::Peer(1));
+        assert_eq!(rib.best(&p).unwrap().source(), Source::Peer(1));
         // Implicit withdraw: peer 0's replacement is better.
         let o = rib.set(p, Source::Peer(0), route(&[1]), &ctx);
         assert_eq!(
@@ -314,7 +366,7 @@ mod tests {
                 best_changed: true
             }
         );
-        assert_eq!(rib.best(&p).unwrap().source, Source::Peer(0));
+        assert_eq!(rib.best(&p).unwrap().source(), Source::Peer(0));
         assert_eq!(rib.path_count(), 2);
         // Paths are kept in source order.
         let sources: Vec<_> = rib
@@ -322,7 +374,7 @@ mod tests {
             .unwrap()
             .paths()
             .iter()
-            .map(|p| p.source)
+            .map(|p| p.source())
             .collect();
         assert_eq!(sources, [Source::Peer(0), Source::Peer(1)]);
 
@@ -334,7 +386,7 @@ mod tests {
                 best_changed: true
             }
         );
-        assert_eq!(rib.best(&p).unwrap().source, Source::Peer(1));
+        assert_eq!(rib.best(&p).unwrap().source(), Source::Peer(1));
         let o = rib.set(p, Source::Peer(0), None, &ctx);
         assert_eq!(o, Outcome::default());
         let o = rib.set(p, Source::Peer(1), None, &ctx);
@@ -368,6 +420,6 @@ mod tests {
         changed.sort();
         assert_eq!(changed, [a, b]);
         assert_eq!(rib.len(), 2);
-        assert_eq!(rib.best(&a).unwrap().source, Source::Peer(1));
+        assert_eq!(rib.best(&a).unwrap().source(), Source::Peer(1));
     }
 }

@@ -59,17 +59,53 @@ pub struct RouteAttrs {
     pub next_hop: Option<IpAddr>,
 }
 
+/// [`Source`] in four octets, so that a path is two words: 0 is local,
+/// `n + 1` is peer `n`. Same order as [`Source`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct SourceId(u32);
+
+impl From<Source> for SourceId {
+    fn from(source: Source) -> Self {
+        match source {
+            Source::Local => SourceId(0),
+            // A router never has four billion peers.
+            Source::Peer(peer) => {
+                SourceId(u32::try_from(peer).map_or(u32::MAX, |p| p.saturating_add(1)))
+            }
+        }
+    }
+}
+
+impl From<SourceId> for Source {
+    fn from(id: SourceId) -> Self {
+        match id.0 {
+            0 => Source::Local,
+            n => Source::Peer((n - 1) as PeerId),
+        }
+    }
+}
+
 /// One path to a prefix.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Path {
-    pub source: Source,
+    source: SourceId,
     pub attrs: Arc<RouteAttrs>,
 }
 
 impl Path {
-    /// Same source and the very same attributes object: nothing to re-send.
-    pub fn same_as(&self, other: &Path) -> bool {
-        self.source == other.source && Arc::ptr_eq(&self.attrs, &other.attrs)
+    pub fn new(source: Source, attrs: Arc<RouteAttrs>) -> Self {
+        Path {
+            source: source.into(),
+            attrs,
+        }
+    }
+
+    pub fn source(&self) -> Source {
+        self.source.into()
+    }
+
+    pub(crate) fn source_id(&self) -> SourceId {
+        self.source
     }
 }
 
