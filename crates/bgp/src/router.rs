@@ -123,8 +123,8 @@ struct Peer {
     adj_out: AdjRibOut,
     /// Per family of [`crate::rib::FAMILIES`].
     limits: [Option<u32>; 2],
-    /// The prefix limit tripped: ignore what the session still delivers
-    /// until it is down, and let `clear` restart it with a plain Start.
+    /// The prefix limit tripped: ignore the UPDATEs the session still
+    /// delivers until it is down.
     limit_tripped: bool,
     last_remote: Option<IpAddr>,
 }
@@ -277,8 +277,7 @@ impl Router {
         let Some(p) = self.peers.get_mut(peer) else {
             return;
         };
-        let parked = p.limit_tripped || p.session.idle_reason() == Some(IdleReason::PrefixLimit);
-        p.limit_tripped = false;
+        let parked = p.session.idle_reason() == Some(IdleReason::PrefixLimit);
         let mut queue = Queue::new();
         if !parked {
             let stop = SessionInput::Stop {
@@ -600,6 +599,7 @@ impl Router {
         let was_up = p.up.take().is_some();
         p.adj_in.clear();
         p.adj_out.clear();
+        p.limit_tripped = false;
         if !was_up {
             return;
         }

@@ -192,19 +192,6 @@ impl<K: Key> Table<K> {
         });
     }
 
-    /// Re-runs the decision everywhere (after a peer's facts changed).
-    fn reselect_all(&mut self, ctx: &DecisionContext<'_>, mut changed: impl FnMut(Prefix)) {
-        for (key, dest) in self.dests.iter_mut() {
-            if dest.paths.len() > 1 {
-                let before = dest.best_key();
-                dest.reselect(ctx);
-                if dest.best_key() != before {
-                    changed(key.prefix());
-                }
-            }
-        }
-    }
-
     fn iter(&self) -> impl Iterator<Item = (Prefix, &Dest)> {
         self.dests.iter().map(|(k, d)| (k.prefix(), d))
     }
@@ -263,15 +250,6 @@ impl LocRib {
         let mut changed = Vec::new();
         self.v4.purge(source, ctx, |p| changed.push(p));
         self.v6.purge(source, ctx, |p| changed.push(p));
-        changed
-    }
-
-    /// Re-runs the decision for every prefix with several paths; returns the
-    /// prefixes whose best path changed.
-    pub fn reselect_all(&mut self, ctx: &DecisionContext<'_>) -> Vec<Prefix> {
-        let mut changed = Vec::new();
-        self.v4.reselect_all(ctx, |p| changed.push(p));
-        self.v6.reselect_all(ctx, |p| changed.push(p));
         changed
     }
 
