@@ -425,6 +425,11 @@ impl Router {
     }
 
     fn on_established(&mut self, peer: PeerId, negotiated: Negotiated, queue: &mut Queue) {
+        // The session reports Down before any new Established; should one
+        // ever be missing, the old session's paths must not linger.
+        if self.peers.get(peer).is_some_and(|p| p.up.is_some()) {
+            self.on_down(peer, queue);
+        }
         let Some(p) = self.peers.get_mut(peer) else {
             return;
         };

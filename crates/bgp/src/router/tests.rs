@@ -956,3 +956,48 @@ fn ingest_1m_prefixes_from_the_wire() {
         elapsed.as_secs_f64()
     );
 }
+
+/// A full table passed on: 1 000 000 prefixes from a feeder, exported to
+/// one other external peer (policy, packing, encoding in its session).
+#[test]
+#[ignore = "benchmark; run in release"]
+fn ingest_1m_prefixes_and_export_to_one_peer() {
+    let mut h = Harness::new();
+    let feeder = h.peer("feeder", 65001, 2, |_| {});
+    let listener = h.peer("listener", 65002, 3, |_| {});
+    h.up(feeder);
+    h.up(listener);
+    h.updates(listener);
+    let updates: Vec<Update> = (0..1000u32)
+        .map(|u| Update {
+            attributes: attrs(&[65001, 65100 + u % 7], "192.0.2.2"),
+            nlri: (0..1000u32)
+                .map(|i| {
+                    let n = u * 1000 + i;
+                    crate::packet::Prefix4::new(Ipv4Addr::from(0x0100_0000 + (n << 8)), 24).unwrap()
+                })
+                .collect(),
+            ..Update::default()
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    let mut out = Vec::new();
+    let mut octets = 0;
+    for update in updates {
+        let mut queue = Queue::new();
+        queue.push_back((feeder, SessionOutput::Update(update)));
+        h.router.drain(queue, &mut out);
+        for o in out.drain(..) {
+            if let SessionOutput::Send { data, .. } = o.action {
+                octets += data.len();
+            }
+        }
+    }
+    let elapsed = started.elapsed();
+    let counts = h.router.prefix_counts(listener, Family::IPV4_UNICAST);
+    assert_eq!(counts.advertised, 1_000_000);
+    println!(
+        "RIB ingest + export to one peer: 1 000 000 prefixes, {octets} octets sent, in {:.3} s",
+        elapsed.as_secs_f64()
+    );
+}
