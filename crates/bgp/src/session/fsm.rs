@@ -16,7 +16,6 @@
 
 use super::backoff::Backoff;
 use super::collision::{self, Keep, Side};
-use super::notify::{self, cease_subcode, fsm_subcode};
 use super::open::{self, OPEN_HOLD_TIME};
 use super::prng::SplitMix64;
 use super::stats::{bump, SessionStats};
@@ -25,10 +24,10 @@ use super::{
     TimerKind,
 };
 use crate::packet::{
-    decode_message, encode_message, CodecContext, DecodeError, Family, FrameReader, Message,
-    MessageType, Notification, Open,
+    cease_subcode, decode_message, encode_message, fsm_subcode, CodecContext, DecodeError, Family,
+    FrameReader, Message, MessageType, Notification, NotificationCode, Open,
 };
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -242,7 +241,7 @@ impl Session {
     /// restart.
     fn stop(&mut self, subcode: u8, out: &mut Vec<SessionOutput>) {
         self.shut_down(
-            notify::cease(subcode),
+            Notification::cease(subcode, Bytes::new()),
             DownReason::Stopped,
             IdleReason::Stopped,
             out,
@@ -262,8 +261,8 @@ impl Session {
         if self.established_conn().is_none() {
             return;
         }
-        let n = notify::max_prefixes(family, limit);
-        self.last_error = Some(format!("sent NOTIFICATION {}", notify::describe(&n)));
+        let n = Notification::max_prefix(family, limit);
+        self.last_error = Some(format!("sent NOTIFICATION {n}"));
         self.shut_down(
             n.clone(),
             DownReason::NotificationSent(n),
@@ -299,7 +298,7 @@ impl Session {
             // RFC 4271 §6.8: a collision with an Established connection
             // closes the new one.
             State::Established => {
-                self.reject(conn, cease_subcode::CONNECTION_COLLISION, out);
+                self.reject(conn, cease_subcode::CONNECTION_COLLISION_RESOLUTION, out);
                 return;
             }
             _ if self.conns.len() >= 2 => {
@@ -331,7 +330,8 @@ impl Session {
     /// Sends a Cease on a connection never adopted, and closes it.
     fn reject(&mut self, conn: ConnId, subcode: u8, out: &mut Vec<SessionOutput>) {
         bump(&mut self.stats.connections_rejected);
-        self.send(conn, &Message::Notification(notify::cease(subcode)), out);
+        let cease = Notification::cease(subcode, Bytes::new());
+        self.send(conn, &Message::Notification(cease), out);
         out.push(SessionOutput::Close { conn });
     }
 
@@ -441,7 +441,11 @@ impl Session {
             // RFC 4271 §8.2.2 "any other event"; RFC 6608 §4 names the
             // state and carries the message type.
             (state, msg) => {
-                let n = notify::unexpected_message(state.unexpected_subcode(), message_type(&msg));
+                let n = Notification::new(
+                    NotificationCode::FiniteStateMachineError,
+                    state.unexpected_subcode(),
+                    Bytes::copy_from_slice(&[message_type(&msg) as u8]),
+                );
                 self.fail_conn(conn, n, None, out);
             }
         }
@@ -450,7 +454,8 @@ impl Session {
     /// RFC 4271 §8.2.2 OpenSent, BGPOpen (Event 19).
     fn open_received(&mut self, conn: ConnId, peer_open: Open, out: &mut Vec<SessionOutput>) {
         if let Err(e) = open::check_open(&self.config, &peer_open) {
-            self.fail_conn(conn, e.to_notification(), Some(e.to_string()), out);
+            let detail = open::explain(&self.config, &e);
+            self.fail_conn(conn, e.to_notification(), Some(detail), out);
             return;
         }
         if !self.resolve_collision(conn, &peer_open, out) {
@@ -512,7 +517,7 @@ impl Session {
         };
         tracing::debug!(kept = ?keep, closed = loser, "connection collision resolved");
         bump(&mut self.stats.collisions);
-        let cease = notify::cease(cease_subcode::CONNECTION_COLLISION);
+        let cease = collision_cease();
         self.send(loser, &Message::Notification(cease), out);
         self.close(loser, out);
         loser != conn
@@ -536,7 +541,7 @@ impl Session {
             .collect();
         for other in others {
             bump(&mut self.stats.collisions);
-            let cease = notify::cease(cease_subcode::CONNECTION_COLLISION);
+            let cease = collision_cease();
             self.send(other, &Message::Notification(cease), out);
             self.close(other, out);
         }
@@ -572,7 +577,7 @@ impl Session {
         n: Notification,
         out: &mut Vec<SessionOutput>,
     ) {
-        let words = format!("received NOTIFICATION {}", notify::describe(&n));
+        let words = format!("received NOTIFICATION {n}");
         self.last_notification_received = Some(n.clone());
         let Some(gone) = self.close(conn, out) else {
             return;
@@ -618,11 +623,11 @@ impl Session {
         if self.conns.is_empty() {
             return;
         }
-        let n = notify::hold_timer_expired();
+        let n = Notification::hold_timer_expired();
         for id in self.conn_ids() {
             self.send(id, &Message::Notification(n.clone()), out);
         }
-        let words = format!("sent NOTIFICATION {}", notify::describe(&n));
+        let words = format!("sent NOTIFICATION {n}");
         self.go_down(DownReason::HoldTimerExpired, words, out);
     }
 
@@ -675,7 +680,7 @@ impl Session {
         detail: Option<String>,
         out: &mut Vec<SessionOutput>,
     ) {
-        let mut words = format!("sent NOTIFICATION {}", notify::describe(&n));
+        let mut words = format!("sent NOTIFICATION {n}");
         if let Some(detail) = detail {
             words = format!("{words}: {detail}");
         }
@@ -843,6 +848,11 @@ impl Session {
 
 fn secs(s: u16) -> Duration {
     Duration::from_secs(u64::from(s))
+}
+
+/// RFC 4271 §6.8, RFC 4486 §4: Cease / Connection Collision Resolution.
+fn collision_cease() -> Notification {
+    Notification::cease(cease_subcode::CONNECTION_COLLISION_RESOLUTION, Bytes::new())
 }
 
 fn message_type(msg: &Message) -> MessageType {

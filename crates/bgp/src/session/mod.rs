@@ -11,8 +11,8 @@
 //! construction, so a run replays exactly.
 
 //! Rooms: [`fsm`] (the state machine), [`open`] (our OPEN, checks on theirs,
-//! negotiation), [`collision`] (§6.8), [`backoff`] (IdleHold), [`notify`]
-//! (NOTIFICATIONs the FSM originates, and their names), [`stats`], [`prng`].
+//! negotiation), [`collision`] (§6.8), [`backoff`] (IdleHold), [`stats`],
+//! [`prng`] (jitter).
 //!
 //! # What the driver (router, runtime) must do
 //!
@@ -37,13 +37,13 @@
 mod backoff;
 mod collision;
 mod fsm;
-pub mod notify;
 mod open;
 mod prng;
 mod stats;
+#[cfg(test)]
+mod tests;
 
 pub use fsm::Session;
-pub use open::OpenError;
 pub use stats::SessionStats;
 
 use crate::packet::{Family, Message, Notification, Open, RouteRefresh, Update};

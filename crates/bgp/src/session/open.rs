@@ -1,11 +1,9 @@
 //! Our OPEN, the checks on the peer's, and what the two agree on
 //! (RFC 4271 §4.2, §6.2; RFC 5492; RFC 6793).
 
-use super::notify::{self, code, open_subcode};
 use super::{ConnId, Negotiated, SessionConfig};
-use crate::packet::{Capability, Family, Notification, Open, AS_TRANS};
-use bytes::Bytes;
-use std::net::Ipv4Addr;
+use crate::packet::{Capability, Family, Open, OpenError, AS_TRANS};
+use bytes::{BufMut, Bytes, BytesMut};
 
 /// The only BGP version spoken (RFC 4271 §4.2).
 pub const BGP_VERSION: u8 = 4;
@@ -39,71 +37,68 @@ fn two_octet_as(asn: u32) -> u16 {
     u16::try_from(asn).unwrap_or(AS_TRANS)
 }
 
-/// Why a peer's OPEN was refused (RFC 4271 §6.2).
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum OpenError {
-    #[error("peer speaks BGP version {0}; only 4 is supported")]
-    UnsupportedVersion(u8),
-    #[error("peer is AS {received}, configured remote AS is {expected}")]
-    BadPeerAs { expected: u32, received: u32 },
-    #[error("peer's BGP identifier {0} is not acceptable")]
-    BadBgpIdentifier(Ipv4Addr),
-    #[error("unsupported optional parameter type {0}")]
-    UnsupportedOptionalParameter(u8),
-    #[error("peer proposed hold time {0} s; it must be 0 or at least 3")]
-    UnacceptableHoldTime(u16),
-}
-
-impl OpenError {
-    /// RFC 4271 §6.2: the OPEN Message Error to send.
-    pub fn to_notification(&self) -> Notification {
-        let (subcode, data) = match self {
-            // The data is the version we support (RFC 4271 §6.2).
-            OpenError::UnsupportedVersion(_) => (
-                open_subcode::UNSUPPORTED_VERSION,
-                Bytes::copy_from_slice(&u16::from(BGP_VERSION).to_be_bytes()),
-            ),
-            OpenError::BadPeerAs { .. } => (open_subcode::BAD_PEER_AS, Bytes::new()),
-            OpenError::BadBgpIdentifier(_) => (open_subcode::BAD_BGP_IDENTIFIER, Bytes::new()),
-            OpenError::UnsupportedOptionalParameter(_) => {
-                (open_subcode::UNSUPPORTED_OPTIONAL_PARAMETER, Bytes::new())
-            }
-            OpenError::UnacceptableHoldTime(_) => {
-                (open_subcode::UNACCEPTABLE_HOLD_TIME, Bytes::new())
-            }
-        };
-        notify::notification(code::OPEN_MESSAGE, subcode, data)
-    }
-}
-
-/// RFC 4271 §6.2, in the order the section lists the checks.
+/// RFC 4271 §6.2, in the order the section lists the checks. The codec
+/// already refuses what the message alone shows wrong (version, hold time
+/// 1 or 2, identifier 0); they are checked again here so the session never
+/// depends on it.
 pub fn check_open(config: &SessionConfig, open: &Open) -> Result<(), OpenError> {
     if open.version != BGP_VERSION {
-        return Err(OpenError::UnsupportedVersion(open.version));
+        return Err(OpenError::UnsupportedVersion {
+            version: open.version,
+        });
     }
     // RFC 6793 §4.1: a 4-octet speaker's real AS is in the capability; an
     // old speaker whose AS needs four octets cannot be the peer configured,
     // since it can only say AS_TRANS.
-    let received = open.asn();
-    if received != config.remote_as {
-        return Err(OpenError::BadPeerAs {
-            expected: config.remote_as,
-            received,
-        });
+    let asn = open.asn();
+    if asn != config.remote_as {
+        return Err(OpenError::BadPeerAs { asn });
     }
     // RFC 6286 §2.2: a non-zero identifier, unique within the AS, so it may
     // equal ours only across an AS boundary.
     let ibgp = config.local_as == config.remote_as;
     if open.bgp_id.is_unspecified() || (ibgp && open.bgp_id == config.local_id) {
-        return Err(OpenError::BadBgpIdentifier(open.bgp_id));
+        return Err(OpenError::BadBgpIdentifier { id: open.bgp_id });
     }
-    if let Some((kind, _)) = open.unknown_parameters.first() {
-        return Err(OpenError::UnsupportedOptionalParameter(*kind));
+    if let Some((kind, value)) = open.unknown_parameters.first() {
+        return Err(OpenError::UnsupportedOptionalParameter {
+            param_type: *kind,
+            parameter: parameter_bytes(*kind, value),
+        });
     }
     if open.hold_time == 1 || open.hold_time == 2 {
-        return Err(OpenError::UnacceptableHoldTime(open.hold_time));
+        return Err(OpenError::UnacceptableHoldTime {
+            hold_time: open.hold_time,
+        });
     }
     Ok(())
+}
+
+/// The parameter as it came (type, length, value), for the NOTIFICATION
+/// data. Longer than 255 octets it can only have come in the extended
+/// format of RFC 9072, with a 2-octet length.
+fn parameter_bytes(kind: u8, value: &Bytes) -> Bytes {
+    let mut out = BytesMut::with_capacity(3 + value.len());
+    out.put_u8(kind);
+    match u8::try_from(value.len()) {
+        Ok(len) => out.put_u8(len),
+        Err(_) => out.put_u16(u16::try_from(value.len()).unwrap_or(u16::MAX)),
+    }
+    out.put_slice(value);
+    out.freeze()
+}
+
+/// The error in words, with what was expected where that helps.
+pub fn explain(config: &SessionConfig, e: &OpenError) -> String {
+    match e {
+        OpenError::BadPeerAs { asn } => {
+            format!(
+                "peer is AS {asn}, configured remote AS is {}",
+                config.remote_as
+            )
+        }
+        other => other.to_string(),
+    }
 }
 
 /// What the session runs with, given an accepted OPEN.
@@ -157,6 +152,7 @@ fn offered_families(config: &SessionConfig) -> Vec<Family> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::Ipv4Addr;
 
     fn config(local_as: u32, remote_as: u32) -> SessionConfig {
         SessionConfig::new(local_as, remote_as, "10.0.0.1".parse().unwrap())
@@ -212,8 +208,7 @@ mod tests {
         assert_eq!(
             check_open(&config(65001, 4_200_000_000), &old),
             Err(OpenError::BadPeerAs {
-                expected: 4_200_000_000,
-                received: u32::from(AS_TRANS)
+                asn: u32::from(AS_TRANS)
             })
         );
     }
@@ -224,18 +219,28 @@ mod tests {
         open.bgp_id = Ipv4Addr::UNSPECIFIED;
         assert!(matches!(
             check_open(&config(65001, 65002), &open),
-            Err(OpenError::BadBgpIdentifier(_))
+            Err(OpenError::BadBgpIdentifier { .. })
         ));
         // Our own identifier: fine across ASes, refused inside one.
         let mut open = peer_open(65001, 90, vec![]);
         open.bgp_id = "10.0.0.1".parse().unwrap();
         assert!(matches!(
             check_open(&config(65001, 65001), &open),
-            Err(OpenError::BadBgpIdentifier(_))
+            Err(OpenError::BadBgpIdentifier { .. })
         ));
         let mut open = peer_open(65002, 90, vec![]);
         open.bgp_id = "10.0.0.1".parse().unwrap();
         assert_eq!(check_open(&config(65001, 65002), &open), Ok(()));
+    }
+
+    #[test]
+    fn bad_peer_as_is_explained_against_the_configuration() {
+        let c = config(65001, 65002);
+        let e = check_open(&c, &peer_open(65003, 90, vec![])).unwrap_err();
+        assert_eq!(
+            explain(&c, &e),
+            "peer is AS 65003, configured remote AS is 65002"
+        );
     }
 
     #[test]
@@ -244,7 +249,7 @@ mod tests {
         for hold in [1, 2] {
             let err = check_open(&c, &peer_open(65002, hold, vec![])).unwrap_err();
             let n = err.to_notification();
-            assert_eq!((n.code, n.subcode, n.data.len()), (2, 6, 0));
+            assert_eq!((n.code, n.subcode), (2, 6));
         }
         for hold in [0, 3, 65535] {
             assert_eq!(check_open(&c, &peer_open(65002, hold, vec![])), Ok(()));
