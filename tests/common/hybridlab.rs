@@ -155,10 +155,13 @@ impl Hybridlab {
         let file = dir.join("topology.toml");
         fs::write(&file, topology.to_toml()).unwrap_or_else(|e| panic!("write topology: {e}"));
         let mut cmd = ns.command(BIN);
-        cmd.arg("run").arg(&file).env(
-            "RUST_LOG",
-            std::env::var("RUST_LOG").unwrap_or_else(|_| "debug".to_string()),
-        );
+        cmd.arg("run")
+            .arg(&file)
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "debug".to_string()),
+            )
+            .env("NO_COLOR", "1");
         let daemon = Daemon::spawn(lab, "hybridlab", cmd, &dir.join("hybridlab.log"));
         let mut hl = Hybridlab {
             ns: ns.clone(),
