@@ -429,12 +429,15 @@ impl Session {
                 out.push(SessionOutput::Update(update));
             }
             (ConnState::Established, Message::RouteRefresh(rr)) => {
-                // RFC 2918 §4: a family not negotiated is ignored.
+                // RFC 2918 §4: a family not negotiated is ignored. RFC 7313
+                // §4, §5: BoRR and EoRR belong to Enhanced Route Refresh,
+                // which we do not announce, and unknown subtypes are
+                // ignored; only a plain request goes up.
                 let negotiated = self
                     .negotiated
                     .as_ref()
                     .is_some_and(|n| n.families.contains(&rr.family));
-                if negotiated {
+                if negotiated && rr.subtype == 0 {
                     out.push(SessionOutput::RouteRefresh(rr));
                 }
             }

@@ -275,10 +275,14 @@ fn route_refresh_passes_up_for_negotiated_families_only() {
     };
     assert!(out.contains(&SessionOutput::RouteRefresh(rr)));
     // AFI 1 SAFI 128 (VPNv4) was never negotiated: ignored (RFC 2918 §4).
-    let out = b.receive(1, &wire::message(5, &[0, 1, 0, 128]));
-    assert!(!out
-        .iter()
-        .any(|o| matches!(o, SessionOutput::RouteRefresh(_))));
+    // So are the Enhanced Route Refresh markers and unknown subtypes
+    // (RFC 7313 §5).
+    for ignored in [[0, 1, 0, 128], [0, 1, 1, 1], [0, 1, 2, 1], [0, 1, 9, 1]] {
+        let out = b.receive(1, &wire::message(5, &ignored));
+        assert!(!out
+            .iter()
+            .any(|o| matches!(o, SessionOutput::RouteRefresh(_))));
+    }
     assert_eq!(b.node.session.state(), State::Established);
 }
 

@@ -3,6 +3,7 @@
 mod collision;
 mod errors;
 mod handshake;
+mod robustness;
 mod shutdown;
 mod sim;
 mod timers;

@@ -44,6 +44,27 @@ pub fn split(mut data: &[u8]) -> Vec<Msg> {
     msgs
 }
 
+/// Like [`split`], but says `None` instead of panicking.
+pub fn try_split(mut data: &[u8]) -> Option<Vec<Msg>> {
+    let mut msgs = Vec::new();
+    while !data.is_empty() {
+        let header = data.get(..19)?;
+        if header[..16] != [0xff; 16] {
+            return None;
+        }
+        let len = usize::from(u16::from_be_bytes([header[16], header[17]]));
+        if len < 19 {
+            return None;
+        }
+        msgs.push(Msg {
+            ty: header[18],
+            body: data.get(19..len)?.to_vec(),
+        });
+        data = &data[len..];
+    }
+    Some(msgs)
+}
+
 pub fn message(ty: u8, body: &[u8]) -> Vec<u8> {
     let len = u16::try_from(19 + body.len()).expect("test message too long");
     let mut m = vec![0xff; 16];
