@@ -42,7 +42,8 @@ pub struct PathAttributes {
     pub aggregator: Option<Aggregator>,
     /// RFC 1997. Empty when the attribute is absent.
     pub communities: Vec<Community>,
-    /// Optional attributes we do not understand. Transitive ones are passed
+    /// Optional attributes we do not understand, in type code order.
+    /// Transitive ones are passed
     /// on with the Partial bit set (RFC 4271 §5); non-transitive ones are
     /// dropped by the speaker before re-advertising.
     pub unknown: Vec<RawAttribute>,

@@ -135,6 +135,9 @@ pub(crate) fn decode(section: &[u8], ctx: &CodecContext) -> Result<DecodedAttrib
         }
     }
     d.merge_as4();
+    // Type code order, as they are sent (RFC 4271 §5): the same attributes
+    // received in another order are then equal in memory too.
+    d.out.attributes.unknown.sort_by_key(|a| a.type_code);
     Ok(d.out)
 }
 
