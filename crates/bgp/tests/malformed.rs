@@ -571,6 +571,26 @@ fn unknown_optional_attributes_are_kept_with_their_flags() {
 }
 
 #[test]
+fn unknown_attributes_out_of_order_are_kept_in_type_order() {
+    // Found by the fuzzer: out-of-order unknown attributes came back from
+    // encode (which writes type order, RFC 4271 §5) in another order.
+    let f = update(
+        &[],
+        &good_attrs(&[attr(0x80, 123, &[1]), attr(0xc0, 9, &[2, 2, 2, 2])]),
+        NLRI_10_1,
+    );
+    let (u, _) = survive(&f, &TWO);
+    let codes: Vec<u8> = u.attributes.unknown.iter().map(|a| a.type_code).collect();
+    assert_eq!(codes, vec![9, 123]);
+    let mut out = bytes::BytesMut::new();
+    try_encode_message(&Message::Update(u.clone()), &TWO, &mut out).unwrap();
+    assert_eq!(
+        decode_message(&out, &TWO).unwrap().message,
+        Message::Update(u)
+    );
+}
+
+#[test]
 fn host_bits_are_masked() {
     let f = update(&[], &good_attrs(&[]), &[8, 10, 20, 10, 1, 0xff]);
     let (u, _) = survive(&f, &TWO);

@@ -597,28 +597,12 @@ fn decode_mp_reach(value: &[u8], whole: &[u8]) -> Result<Option<MpReach>, Decode
     if !supported(family) {
         return Ok(None);
     }
-    let v6 = |o: &[u8]| <[u8; 16]>::try_from(o).map(|a| IpAddr::V6(Ipv6Addr::from(a)));
-    let next_hops = match (afi, nh.len()) {
-        (Family::AFI_IPV4, 4) => {
-            let octets = <[u8; 4]>::try_from(nh)
-                .map_err(|_| optional_attribute_error(code, "next hop", whole))?;
-            vec![IpAddr::V4(Ipv4Addr::from(octets))]
-        }
-        // RFC 2545 §3: global, then optionally link-local. RFC 8950 allows
-        // IPv6 next hops for IPv4 routes in the same two forms.
-        (_, 16) => vec![v6(nh).map_err(|_| optional_attribute_error(code, "next hop", whole))?],
-        (_, 32) => {
-            let (global, link_local) = nh.split_at(16);
-            let bad = |_| optional_attribute_error(code, "next hop", whole);
-            vec![v6(global).map_err(bad)?, v6(link_local).map_err(bad)?]
-        }
-        _ => {
-            return Err(optional_attribute_error(
-                code,
-                "next hop length wrong for the family (RFC 7606 §7.11)",
-                whole,
-            ))
-        }
+    let Some(next_hops) = next_hops(afi, nh) else {
+        return Err(optional_attribute_error(
+            code,
+            "next hop length wrong for the family (RFC 7606 §7.11)",
+            whole,
+        ));
     };
     let mut prefixes = Vec::new();
     prefixes::decode_mp(afi, nlri, &mut prefixes)
@@ -628,6 +612,22 @@ fn decode_mp_reach(value: &[u8], whole: &[u8]) -> Result<Option<MpReach>, Decode
         next_hops,
         nlri: prefixes,
     }))
+}
+
+/// The next hops of MP_REACH_NLRI, when their length suits the family:
+/// an IPv4 address for IPv4 routes; for IPv6 routes a global address, then
+/// optionally a link-local one (RFC 2545 §3). RFC 8950 allows the IPv6
+/// forms for IPv4 routes too.
+fn next_hops(afi: u16, nh: &[u8]) -> Option<Vec<IpAddr>> {
+    let v6 = |o: &[u8]| Some(IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(o).ok()?)));
+    match (afi, nh.len()) {
+        (Family::AFI_IPV4, 4) => Some(vec![IpAddr::V4(Ipv4Addr::from(
+            <[u8; 4]>::try_from(nh).ok()?,
+        ))]),
+        (_, 16) => Some(vec![v6(nh)?]),
+        (_, 32) => Some(vec![v6(&nh[..16])?, v6(&nh[16..])?]),
+        _ => None,
+    }
 }
 
 /// MP_UNREACH_NLRI (RFC 4760 §4): AFI (2), SAFI (1), withdrawn routes.

@@ -1,5 +1,24 @@
 //! UPDATE (RFC 4271 §4.3, RFC 4760) with the error handling of RFC 7606.
 //!
+//! | error | action | RFC |
+//! |---|---|---|
+//! | withdrawn or attribute length past the message | reset, Malformed Attribute List | 4271 §6.3, 7606 §3 b |
+//! | prefix too long or overrunning in withdrawn/NLRI | reset, Invalid Network Field | 7606 §3 i, §5.3 |
+//! | MP_REACH/MP_UNREACH twice | reset, Malformed Attribute List | 7606 §3 g |
+//! | MP_REACH/MP_UNREACH unparsable (next-hop length, NLRI) | reset, Optional Attribute Error | 7606 §3 j, §7.11; 4760 §7 |
+//! | unrecognised well-known attribute | reset, Unrecognized Well-known Attribute | 4271 §6.3 |
+//! | attribute overrunning the attribute section | treat-as-withdraw | 7606 §4 |
+//! | Optional/Transitive flags wrong for the type | treat-as-withdraw | 7606 §3 c |
+//! | missing ORIGIN, AS_PATH (any NLRI), NEXT_HOP (NLRI field) | treat-as-withdraw | 7606 §3 d |
+//! | malformed ORIGIN, AS_PATH, NEXT_HOP, MED, LOCAL_PREF | treat-as-withdraw | 7606 §3 e, §7.1-7.5 |
+//! | NEXT_HOP not a unicast host address | treat-as-withdraw | 4271 §6.3 |
+//! | malformed COMMUNITIES | treat-as-withdraw | 7606 §7.8 |
+//! | malformed ATOMIC_AGGREGATE, AGGREGATOR | discard | 7606 §3 f, §7.6-7.7 |
+//! | malformed AS4_PATH, AS4_AGGREGATOR; either from a 4-octet peer | discard | 6793 §6 |
+//! | any other attribute repeated | discard all but the first | 7606 §3 g |
+//! | MP attribute of a family not carried | discard | 4760 §7 |
+//! | treat-as-withdraw error with no reachable NLRI | reset, the error's own subcode | 7606 §5.2 |
+//!
 //! ```text
 //! +-----------------------------------------------------+
 //! |   Withdrawn Routes Length (2 octets)                |
