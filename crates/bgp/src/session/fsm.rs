@@ -401,6 +401,9 @@ impl Session {
                         );
                     }
                     self.on_message(conn, decoded.message, out);
+                    // OPEN and KEEPALIVE often come in one read: report
+                    // OpenConfirm on the way to Established.
+                    self.refresh_state(out);
                 }
                 Err(e) => {
                     self.decode_failed(conn, &e, out);

@@ -30,9 +30,15 @@
 //!   any earlier deadline; [`SessionOutput::StopTimer`] disarms it. Once a
 //!   timer is re-armed or stopped, an expiry of its earlier arming must not
 //!   be delivered. Expiries of timers not armed are ignored.
-//! - [`SessionOutput::Down`] comes whenever an attempt that reached OpenSent
-//!   ends (after `Established` only if it got that far): drop the peer's
-//!   routes if it had any.
+//! - [`SessionOutput::Down`] comes when the session loses its last
+//!   connection in OpenSent or later: an error, a NOTIFICATION either way,
+//!   the hold timer, `Stop`, the prefix limit, or the peer closing after
+//!   OpenSent. (The peer closing in OpenSent is §8.2.2's quiet return to
+//!   Active.) It may come without a prior `Established`; after one it
+//!   always comes before the next: drop the peer's routes if it had any.
+//! - Idle after an error restarts by itself after the IdleHold backoff;
+//!   Idle after `Stop` or the prefix limit waits for `Start` (or the
+//!   PrefixRestart timer). [`Session::idle_reason`] says which.
 
 mod backoff;
 mod collision;

@@ -162,8 +162,12 @@ fn open_and_keepalive_in_one_read() {
     let mut b = open_sent();
     let mut bytes = wire::peer_open(65002, 90, PEER_ID);
     bytes.extend(wire::keepalive());
-    b.receive(1, &bytes);
+    let out = b.receive(1, &bytes);
     assert_eq!(b.node.session.state(), State::Established);
+    assert_eq!(
+        super::states(&out),
+        [State::OpenSent, State::OpenConfirm, State::Established]
+    );
 }
 
 #[test]
