@@ -1,7 +1,6 @@
 //! The model as the sans-IO BGP core's configuration.
 
 use crate::model::{Neighbor, Router, Topology};
-use crate::policy::PolicyDef;
 use hybridlab_bgp::policy::Policy;
 use hybridlab_bgp::router::{PeerConfig, PrefixLimit, RouterConfig};
 use hybridlab_bgp::session::SessionConfig;
@@ -45,23 +44,23 @@ pub fn peer_config(topology: &Topology, router: &Router, neighbor: &Neighbor) ->
             neighbor.families.iter().map(|f| (*f, limit)).collect()
         })
         .unwrap_or_default();
-    let policies = |names: &[String]| -> Vec<&PolicyDef> {
-        names.iter().filter_map(|n| topology.policy(n)).collect()
+    // `import = ["a", "b"]`: a route goes through a, then b (validation
+    // made sure every name exists).
+    let chain = |names: &[String]| -> Policy {
+        Policy::chain(
+            names
+                .iter()
+                .filter_map(|n| topology.policy(n))
+                .cloned()
+                .collect(),
+        )
     };
     PeerConfig {
         name: neighbor.name.clone(),
         session,
         next_hop6: neighbor.next_hop6,
-        import: bgp_policy(&policies(&neighbor.import)),
-        export: bgp_policy(&policies(&neighbor.export)),
+        import: chain(&neighbor.import),
+        export: chain(&neighbor.export),
         max_prefix,
     }
-}
-
-/// The chain of named policies as one core policy.
-///
-/// The core's policy type is still a stub with nothing to fill in; once
-/// it carries terms, the definitions map onto it here.
-pub fn bgp_policy(_chain: &[&PolicyDef]) -> Policy {
-    Policy::default()
 }

@@ -4,13 +4,13 @@
 //!
 //! - [`raw`]: the file as written, with spans.
 //! - [`validate`]: checks and resolution into the [`model`].
-//! - [`policy`]: policies as written, and their prefix-list language.
+//! - [`prefix`]: prefixes with host bits clear.
 //! - [`convert`]: the model as `hybridlab_bgp` router and peer configurations.
 
 pub mod convert;
 mod error;
 pub mod model;
-pub mod policy;
+pub mod prefix;
 mod raw;
 mod validate;
 

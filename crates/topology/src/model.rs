@@ -1,8 +1,8 @@
 //! The validated lab: every name resolved, every number in range, every
 //! virtual link paired and addressed. The runtime trusts it.
 
-use crate::policy::PolicyDef;
 use hybridlab_bgp::packet::{Family, Prefix};
+use hybridlab_bgp::policy::Policy;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
@@ -12,7 +12,7 @@ pub struct Topology {
     pub file: String,
     pub lab: Lab,
     pub routers: Vec<Router>,
-    pub policies: Vec<PolicyDef>,
+    pub policies: Vec<Policy>,
 }
 
 impl Topology {
@@ -20,7 +20,7 @@ impl Topology {
         self.routers.iter().find(|r| r.name == name)
     }
 
-    pub fn policy(&self, name: &str) -> Option<&PolicyDef> {
+    pub fn policy(&self, name: &str) -> Option<&Policy> {
         self.policies.iter().find(|p| p.name == name)
     }
 }

@@ -5,9 +5,11 @@
 
 use crate::error::{Diagnostic, Locator};
 use crate::model::*;
-use crate::policy::{parse_prefix, Action, PolicyDef, PrefixMatch, Term};
+use crate::prefix::parse_prefix;
 use crate::raw::{self, S};
 use hybridlab_bgp::packet::{Community, Family};
+use hybridlab_bgp::policy::{parse_community, Action, Policy, PrefixRange, Term};
+
 use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::ops::Range;
@@ -145,7 +147,7 @@ impl Checker<'_> {
 
     fn communities(&mut self, list: &[S<String>]) -> Vec<Community> {
         list.iter()
-            .filter_map(|s| match s.get_ref().parse::<Community>() {
+            .filter_map(|s| match parse_community(s.get_ref()) {
                 Ok(c) => Some(c),
                 Err(e) => {
                     self.err(
@@ -190,7 +192,7 @@ impl Checker<'_> {
         out
     }
 
-    fn policies(&mut self, raw: &[S<raw::Policy>]) -> Vec<PolicyDef> {
+    fn policies(&mut self, raw: &[S<raw::Policy>]) -> Vec<Policy> {
         let mut seen: HashMap<String, usize> = HashMap::new();
         let mut out = Vec::new();
         for p in raw.iter().map(S::get_ref) {
@@ -209,11 +211,7 @@ impl Checker<'_> {
                 None => Action::Accept,
             };
             let terms = p.term.iter().map(|t| self.term(t.get_ref())).collect();
-            out.push(PolicyDef {
-                name: name.clone(),
-                default,
-                terms,
-            });
+            out.push(Policy::new(name.clone(), terms, default));
         }
         out
     }
@@ -222,7 +220,7 @@ impl Checker<'_> {
         match v.get_ref().parse() {
             Ok(a) => Some(a),
             Err(e) => {
-                self.err(v.span(), e);
+                self.err(v.span(), format!("{e}"));
                 None
             }
         }
@@ -232,7 +230,7 @@ impl Checker<'_> {
         let prefixes = t
             .prefixes
             .iter()
-            .filter_map(|s| match s.get_ref().parse::<PrefixMatch>() {
+            .filter_map(|s| match s.get_ref().parse::<PrefixRange>() {
                 Ok(m) => Some(m),
                 Err(e) => {
                     self.err(s.span(), format!("bad prefix-list entry: {e}"));
@@ -243,7 +241,11 @@ impl Checker<'_> {
         Term {
             prefixes,
             communities: self.communities(&t.communities),
-            action: t.action.as_ref().and_then(|a| self.action(a)),
+            action: t
+                .action
+                .as_ref()
+                .and_then(|a| self.action(a))
+                .unwrap_or_default(),
             prepend: t
                 .prepend
                 .as_ref()
@@ -700,7 +702,7 @@ impl Checker<'_> {
         }
     }
 
-    fn check_policy_names(&mut self, raw: &[S<raw::Router>], policies: &[PolicyDef]) {
+    fn check_policy_names(&mut self, raw: &[S<raw::Router>], policies: &[Policy]) {
         for r in raw.iter().map(S::get_ref) {
             for n in r.neighbor.iter().map(S::get_ref) {
                 for (field, names) in [("import", &n.import), ("export", &n.export)] {

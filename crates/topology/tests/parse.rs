@@ -280,7 +280,7 @@ fn bad_policy_strings() {
     );
     let text = "[[policy]]\nname = \"p\"\n  [[policy.term]]\n  action = \"drop\"\n";
     assert!(
-        bad(text).starts_with("4:12: `drop` is not an action"),
+        bad(text).starts_with("4:12: action `drop` is neither `accept` nor `reject`"),
         "{}",
         bad(text)
     );
