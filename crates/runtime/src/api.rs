@@ -92,7 +92,7 @@ fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
 }
 
 fn prefix(text: &str) -> Result<Prefix, ApiError> {
-    hybridlab_topology::policy::parse_prefix(text).map_err(ApiError::BadRequest)
+    hybridlab_topology::prefix::parse_prefix(text).map_err(ApiError::BadRequest)
 }
 
 async fn sessions(State(lab): State<LabHandle>) -> Json<SessionsReply> {

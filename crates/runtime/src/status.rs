@@ -145,24 +145,20 @@ pub(crate) fn routes(_core: &Router, _slots: &[Slot]) -> Vec<RouteView> {
     Vec::new()
 }
 
-pub(crate) fn notification_name(n: &Notification) -> String {
-    format!("code {} subcode {}", n.code, n.subcode)
-}
-
 fn notification_view(n: &Notification) -> NotificationView {
     NotificationView {
         code: n.code,
         subcode: n.subcode,
-        name: notification_name(n),
+        name: n.name(),
     }
 }
 
 /// A one-line reason, as `last_error` and the logs show it.
 pub(crate) fn describe_down(reason: &DownReason) -> String {
     match reason {
-        DownReason::NotificationSent(n) => format!("sent NOTIFICATION {}", notification_name(n)),
+        DownReason::NotificationSent(n) => format!("sent NOTIFICATION {n}"),
         DownReason::NotificationReceived(n) => {
-            format!("received NOTIFICATION {}", notification_name(n))
+            format!("received NOTIFICATION {n}")
         }
         DownReason::HoldTimerExpired => "hold timer expired".to_string(),
         DownReason::ConnectionClosed => "connection closed by peer".to_string(),
