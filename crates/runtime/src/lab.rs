@@ -269,31 +269,25 @@ impl Lab {
             let mut slots = Vec::new();
             for (ni, n) in r.neighbors.iter().enumerate() {
                 let peer = core.add_peer(peer_config(&self.topology, r, n));
-                let (transport, address) = match &n.kind {
-                    NeighborKind::Emulated(l) => (
-                        Transport::Virtual {
-                            far_router: l.far_router,
-                            far_neighbor: l.far_neighbor,
-                            local: l.local_address,
-                            remote: l.remote_address,
-                        },
-                        Some(l.remote_address),
-                    ),
+                let transport = match &n.kind {
+                    NeighborKind::Emulated(l) => Transport::Virtual {
+                        far_router: l.far_router,
+                        far_neighbor: l.far_neighbor,
+                        local: l.local_address,
+                        remote: l.remote_address,
+                    },
                     NeighborKind::External {
                         address,
                         port,
                         local_address,
-                    } => (
-                        Transport::Tcp {
-                            remote: SocketAddr::new(*address, *port),
-                            local: *local_address,
-                            ttl: n.ttl,
-                            md5: n.md5_password.clone(),
-                        },
-                        None,
-                    ),
+                    } => Transport::Tcp {
+                        remote: SocketAddr::new(*address, *port),
+                        local: *local_address,
+                        ttl: n.ttl,
+                        md5: n.md5_password.clone(),
+                    },
                 };
-                let status = PeerStatus::new(n.is_emulated(), r.asn, n.remote_asn, address);
+                let status = PeerStatus::new(n.is_emulated());
                 slots.push(Slot::new(
                     n.name.clone(),
                     peer,

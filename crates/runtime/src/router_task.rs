@@ -349,12 +349,12 @@ impl RouterTask {
                 let views = self
                     .slots
                     .iter()
-                    .map(|s| s.status.view(&self.name, &s.name, now, &self.core, s.peer))
+                    .filter_map(|s| s.status.view(&self.name, now, &self.core, s.peer))
                     .collect();
                 let _ = reply.send(views);
             }
             Command::Routes(reply) => {
-                let _ = reply.send(crate::status::routes(&self.core, &self.slots));
+                let _ = reply.send(crate::status::routes(&self.core));
             }
             Command::Announce {
                 prefix,

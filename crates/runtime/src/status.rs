@@ -1,165 +1,128 @@
-//! What the control API reports about sessions and routes: the runtime's own
-//! observations (state timestamps, negotiated values, last errors) merged
-//! with the core's counters.
+//! What the control API reports: the core's session and route views, plus
+//! what only the runtime knows (router name, neighbour kind, uptime from
+//! the instant it saw the session reach Established).
 
-use crate::router_task::Slot;
-use crate::view::{MessageCounts, NotificationView, RouteView, SessionView};
-use hybridlab_bgp::packet::Notification;
-use hybridlab_bgp::router::{PeerId, Router};
-use hybridlab_bgp::session::{DownReason, Negotiated, SessionOutput, State};
-use std::collections::BTreeMap;
+use crate::view::{MessageCounts, NotificationView, PrefixCounts, RouteView, SessionView};
+use hybridlab_bgp::packet::Origin;
+use hybridlab_bgp::router::{self as core, PeerId, Router};
+use hybridlab_bgp::session::{DownReason, SessionOutput, State};
 use tokio::time::Instant;
-
-/// Cease subcodes this module names (RFC 4486 §4).
-const CEASE: u8 = 6;
-const CEASE_MAX_PREFIXES: u8 = 1;
 
 /// One session as the runtime saw it.
 #[derive(Clone, Debug)]
 pub(crate) struct PeerStatus {
     pub emulated: bool,
-    pub local_asn: u32,
-    pub remote_asn: u32,
-    /// Known in advance for virtual links; learned from the connection for TCP.
-    pub peer_address: Option<std::net::IpAddr>,
-    state: State,
     established_at: Option<Instant>,
-    negotiated: Option<Negotiated>,
-    last_down: Option<DownReason>,
-    last_sent: Option<Notification>,
-    last_received: Option<Notification>,
-    messages: MessageCounts,
 }
 
 impl PeerStatus {
-    pub(crate) fn new(
-        emulated: bool,
-        local_asn: u32,
-        remote_asn: u32,
-        peer_address: Option<std::net::IpAddr>,
-    ) -> Self {
+    pub(crate) fn new(emulated: bool) -> Self {
         PeerStatus {
             emulated,
-            local_asn,
-            remote_asn,
-            peer_address,
-            state: State::Idle,
             established_at: None,
-            negotiated: None,
-            last_down: None,
-            last_sent: None,
-            last_received: None,
-            messages: MessageCounts::default(),
         }
     }
 
     pub(crate) fn observe(&mut self, output: &SessionOutput, now: Instant) {
-        match output {
-            SessionOutput::StateChanged { to, .. } => {
-                self.state = *to;
-                if *to == State::Established {
-                    self.established_at = Some(now);
-                } else {
-                    self.established_at = None;
-                    self.negotiated = None;
-                }
-            }
-            SessionOutput::Established(n) => self.negotiated = Some(n.clone()),
-            SessionOutput::Down(reason) => {
-                match reason {
-                    DownReason::NotificationSent(n) => self.last_sent = Some(n.clone()),
-                    DownReason::NotificationReceived(n) => self.last_received = Some(n.clone()),
-                    _ => {}
-                }
-                self.last_down = Some(reason.clone());
-            }
-            _ => {}
+        if let SessionOutput::StateChanged { to, .. } = output {
+            self.established_at = (*to == State::Established).then_some(now);
         }
-    }
-
-    fn idle_reason(&self) -> Option<String> {
-        if self.state != State::Idle {
-            return None;
-        }
-        Some(
-            match &self.last_down {
-                None => "starting",
-                Some(DownReason::Stopped) => "stopped",
-                Some(DownReason::NotificationSent(n))
-                    if n.code == CEASE && n.subcode == CEASE_MAX_PREFIXES =>
-                {
-                    "prefix limit"
-                }
-                Some(_) => "idle hold",
-            }
-            .to_string(),
-        )
     }
 
     pub(crate) fn view(
         &self,
         router: &str,
-        neighbor: &str,
         now: Instant,
         core: &Router,
         peer: PeerId,
-    ) -> SessionView {
-        let negotiated = self
-            .negotiated
-            .as_ref()
-            .filter(|_| self.state == State::Established);
-        SessionView {
+    ) -> Option<SessionView> {
+        let s = core.session_view(peer)?;
+        Some(SessionView {
             router: router.to_string(),
-            neighbor: neighbor.to_string(),
+            neighbor: s.neighbor,
             kind: if self.emulated {
                 "emulated"
             } else {
                 "external"
             }
             .to_string(),
-            peer_address: core.peer_address(peer).or(self.peer_address),
-            local_asn: self.local_asn,
-            remote_asn: self.remote_asn,
-            state: format!("{:?}", self.state),
-            idle_reason: self.idle_reason(),
+            peer_address: s.peer_address,
+            local_asn: s.local_asn,
+            remote_asn: s.remote_asn,
+            state: format!("{:?}", s.state),
+            idle_reason: s.idle_reason.map(|r| r.to_string()),
             uptime_secs: self
                 .established_at
+                .filter(|_| s.state == State::Established)
                 .map(|t| now.saturating_duration_since(t).as_secs_f64()),
-            hold_time: negotiated.map(|n| n.hold_time),
-            keepalive: negotiated.map(|n| n.keepalive),
-            remote_id: self.negotiated.as_ref().map(|n| n.remote_id),
-            prefixes: BTreeMap::new(),
-            messages: self.messages,
-            last_error: self.last_down.as_ref().map(describe_down),
-            last_notification_sent: self.last_sent.as_ref().map(notification_view),
-            last_notification_received: self.last_received.as_ref().map(notification_view),
-        }
+            hold_time: s.hold_time,
+            keepalive: s.keepalive,
+            remote_id: s.remote_id,
+            prefixes: s
+                .prefixes
+                .into_iter()
+                .map(|(family, c)| {
+                    let counts = PrefixCounts {
+                        received: c.received,
+                        accepted: c.accepted,
+                        advertised: c.advertised,
+                    };
+                    (family, counts)
+                })
+                .collect(),
+            messages: MessageCounts {
+                sent: s.messages.sent,
+                received: s.messages.received,
+                updates_sent: s.messages.updates_sent,
+                updates_received: s.messages.updates_received,
+            },
+            last_error: s.last_error,
+            last_notification_sent: s.last_notification_sent.map(notification),
+            last_notification_received: s.last_notification_received.map(notification),
+            as_loops: s.as_loops,
+        })
     }
 }
 
-/// The Loc-RIB and Adj-RIBs-In of a router, as the API shows them.
-///
-/// The core's route view is still to come; until then there is nothing to
-/// list.
-pub(crate) fn routes(_core: &Router, _slots: &[Slot]) -> Vec<RouteView> {
-    Vec::new()
-}
-
-fn notification_view(n: &Notification) -> NotificationView {
+fn notification(n: core::NotificationView) -> NotificationView {
     NotificationView {
         code: n.code,
         subcode: n.subcode,
-        name: n.name(),
+        name: n.name,
     }
 }
 
-/// A one-line reason, as `last_error` and the logs show it.
+/// Every path the router holds, as the API shows it.
+pub(crate) fn routes(core: &Router) -> Vec<RouteView> {
+    core.routes()
+        .into_iter()
+        .map(|r| RouteView {
+            prefix: r.prefix.to_string(),
+            best: r.best,
+            reason: r.reason,
+            from: r.from,
+            peer_address: r.peer_address,
+            next_hop: r.next_hop,
+            as_path: r.as_path,
+            as_path_text: r.as_path_text,
+            origin: match r.origin {
+                Origin::Igp => "igp",
+                Origin::Egp => "egp",
+                Origin::Incomplete => "incomplete",
+            }
+            .to_string(),
+            med: r.med,
+            local_pref: r.local_pref,
+            communities: r.communities,
+        })
+        .collect()
+}
+
+/// A one-line reason for the logs.
 pub(crate) fn describe_down(reason: &DownReason) -> String {
     match reason {
         DownReason::NotificationSent(n) => format!("sent NOTIFICATION {n}"),
-        DownReason::NotificationReceived(n) => {
-            format!("received NOTIFICATION {n}")
-        }
+        DownReason::NotificationReceived(n) => format!("received NOTIFICATION {n}"),
         DownReason::HoldTimerExpired => "hold timer expired".to_string(),
         DownReason::ConnectionClosed => "connection closed by peer".to_string(),
         DownReason::Stopped => "stopped".to_string(),

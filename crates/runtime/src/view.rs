@@ -32,6 +32,10 @@ pub struct SessionView {
     pub last_error: Option<String>,
     pub last_notification_sent: Option<NotificationView>,
     pub last_notification_received: Option<NotificationView>,
+    /// Prefixes refused since the session came up because their AS_PATH
+    /// held the router's own AS (RFC 4271 §9.1.2). Beyond the documented shape.
+    #[serde(default)]
+    pub as_loops: u64,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
