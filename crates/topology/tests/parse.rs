@@ -367,3 +367,19 @@ router_id = "2.2.2.2"
         "6:3: `a` and `b` are both passive on their link: neither would connect"
     );
 }
+
+#[test]
+fn shipped_topologies_validate() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../topologies");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.map(|e| e.path()).unwrap_or_default();
+        if path.extension().is_some_and(|x| x == "toml") {
+            if let Err(e) = hybridlab_topology::load(&path) {
+                panic!("{e}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 1, "no topology shipped in {}", dir.display());
+}
