@@ -350,6 +350,11 @@ impl Lab {
             let Some(inbox) = inboxes.get(ri) else {
                 continue;
             };
+            if r.listen.is_empty() {
+                for p in peers.values().filter(|p| p.accepts) {
+                    tracing::warn!(router = %r.name, neighbor = %p.name, "no `listen` address: this neighbor can only be reached by connecting to it");
+                }
+            }
             for addr in &r.listen {
                 let listener =
                     tcp::bind_listener(*addr, &peers).map_err(|source| LabError::Listen {
