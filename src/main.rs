@@ -31,9 +31,10 @@ enum Command {
         /// Serve the control API here instead of the topology's `[lab] api`.
         #[arg(long)]
         api: Option<SocketAddr>,
-        /// Log filter: error, warn, info, debug, trace, or a tracing directive.
-        #[arg(long, default_value = "info")]
-        log: String,
+        /// Log filter: error, warn, info, debug, trace, or tracing directives
+        /// (`info,hybridlab_runtime=debug`). Default: $RUST_LOG, else info.
+        #[arg(long)]
+        log: Option<String>,
     },
     /// Parse and validate a topology file; print every error.
     Validate { topology: PathBuf },
@@ -100,7 +101,12 @@ struct ApiArg {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { topology, api, log } => run(&topology, api, &log),
+        Command::Run { topology, api, log } => {
+            let log = log
+                .or_else(|| std::env::var("RUST_LOG").ok())
+                .unwrap_or_else(|| "info".to_string());
+            run(&topology, api, &log)
+        }
         Command::Validate { topology } => validate(&topology),
         Command::Show { what } => client::show(what),
         Command::Announce {
