@@ -5,8 +5,8 @@
 use crate::table::Table;
 use crate::Show;
 use hybridlab_runtime::view::{
-    AnnounceRequest, CommandReply, ErrorReply, RoutesReply, SessionView, SessionsReply,
-    WithdrawRequest,
+    AnnounceRequest, BlackholeRequest, CommandReply, ErrorReply, RoutesReply, SessionView,
+    SessionsReply, WithdrawRequest,
 };
 use serde::de::DeserializeOwned;
 use std::process::ExitCode;
@@ -148,6 +148,15 @@ pub fn clear(api: &str, router: &str, neighbor: &str) -> ExitCode {
         segment(neighbor)
     );
     command::<()>(api, &path, None)
+}
+
+pub fn blackhole(api: &str, router: &str, neighbor: &str, on: bool) -> ExitCode {
+    let path = format!(
+        "/api/v1/routers/{}/neighbors/{}/blackhole",
+        segment(router),
+        segment(neighbor)
+    );
+    command(api, &path, Some(&BlackholeRequest { on }))
 }
 
 fn command<B: serde::Serialize>(api: &str, path: &str, body: Option<&B>) -> ExitCode {

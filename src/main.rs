@@ -65,6 +65,14 @@ enum Command {
         #[command(flatten)]
         api: ApiArg,
     },
+    /// Cut (`on`) or restore (`off`) the link to a neighbour: a failover drill.
+    Blackhole {
+        router: String,
+        neighbor: String,
+        state: OnOff,
+        #[command(flatten)]
+        api: ApiArg,
+    },
     /// Restart a session (`clear bgp`), also out of a prefix-limit Idle.
     Clear {
         router: String,
@@ -72,6 +80,12 @@ enum Command {
         #[command(flatten)]
         api: ApiArg,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum OnOff {
+    On,
+    Off,
 }
 
 #[derive(Subcommand)]
@@ -122,6 +136,12 @@ fn main() -> ExitCode {
             prefix,
             api,
         } => client::withdraw(&api.addr, &router, &prefix),
+        Command::Blackhole {
+            router,
+            neighbor,
+            state,
+            api,
+        } => client::blackhole(&api.addr, &router, &neighbor, matches!(state, OnOff::On)),
         Command::Clear {
             router,
             neighbor,

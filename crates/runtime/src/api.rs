@@ -3,7 +3,8 @@
 
 use crate::lab::{CommandError, LabHandle};
 use crate::view::{
-    AnnounceRequest, CommandReply, ErrorReply, RoutesReply, SessionsReply, WithdrawRequest,
+    AnnounceRequest, BlackholeRequest, CommandReply, ErrorReply, RoutesReply, SessionsReply,
+    WithdrawRequest,
 };
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -39,6 +40,10 @@ pub fn router(lab: LabHandle) -> axum::Router {
         .route("/api/v1/routers/{router}/routes", get(routes))
         .route("/api/v1/routers/{router}/announce", post(announce))
         .route("/api/v1/routers/{router}/withdraw", post(withdraw))
+        .route(
+            "/api/v1/routers/{router}/neighbors/{neighbor}/blackhole",
+            post(blackhole),
+        )
         .route(
             "/api/v1/routers/{router}/neighbors/{neighbor}/clear",
             post(clear),
@@ -152,4 +157,15 @@ async fn clear(
 ) -> Result<Json<CommandReply>, ApiError> {
     lab.clear(&router, &neighbor).await?;
     Ok(done(router, format!("cleared {neighbor}")))
+}
+
+async fn blackhole(
+    State(lab): State<LabHandle>,
+    Path((router, neighbor)): Path<(String, String)>,
+    raw: Bytes,
+) -> Result<Json<CommandReply>, ApiError> {
+    let req: BlackholeRequest = body(&raw)?;
+    let link = lab.set_blackhole(&router, &neighbor, req.on)?;
+    let what = if req.on { "cut" } else { "restored" };
+    Ok(done(router, format!("link {link} {what}")))
 }

@@ -64,6 +64,7 @@ pub enum CommandError {
 #[derive(Clone, Debug)]
 pub struct LabHandle {
     routers: Arc<Vec<RouterRef>>,
+    wire: Wire,
 }
 
 #[derive(Clone, Debug)]
@@ -71,6 +72,8 @@ struct RouterRef {
     name: String,
     asn: u32,
     neighbors: Vec<String>,
+    /// The link of each neighbour, in the same order.
+    links: Vec<LinkId>,
     inbox: Inbox,
 }
 
@@ -145,7 +148,7 @@ impl LabHandle {
             .await
     }
 
-    pub async fn clear(&self, router: &str, neighbor: &str) -> Result<(), CommandError> {
+    fn neighbor(&self, router: &str, neighbor: &str) -> Result<(&RouterRef, usize), CommandError> {
         let r = self.router(router)?;
         let index = r
             .neighbors
@@ -155,11 +158,38 @@ impl LabHandle {
                 router: router.to_string(),
                 neighbor: neighbor.to_string(),
             })?;
+        Ok((r, index))
+    }
+
+    pub async fn clear(&self, router: &str, neighbor: &str) -> Result<(), CommandError> {
+        let (r, index) = self.neighbor(router, neighbor)?;
         self.ask(r, |reply| Command::Clear {
             neighbor: index,
             reply,
         })
         .await
+    }
+
+    /// Cuts (or restores) the link to a router's neighbour, both ways: a
+    /// failover drill. Returns the link's name.
+    pub fn set_blackhole(
+        &self,
+        router: &str,
+        neighbor: &str,
+        on: bool,
+    ) -> Result<LinkId, CommandError> {
+        let (r, index) = self.neighbor(router, neighbor)?;
+        let link = r
+            .links
+            .get(index)
+            .cloned()
+            .ok_or_else(|| CommandError::NoNeighbor {
+                router: router.to_string(),
+                neighbor: neighbor.to_string(),
+            })?;
+        tracing::info!(%link, blackhole = on, "link impairment");
+        self.wire.set_blackhole(&link, on);
+        Ok(link)
     }
 }
 
@@ -184,23 +214,28 @@ impl Lab {
     pub fn new(topology: Topology, options: LabOptions) -> Self {
         let mut inboxes = Vec::new();
         let mut refs = Vec::new();
-        for r in &topology.routers {
+        for (ri, r) in topology.routers.iter().enumerate() {
             let (tx, rx) = mpsc::unbounded_channel();
             inboxes.push(rx);
             refs.push(RouterRef {
                 name: r.name.clone(),
                 asn: r.asn,
                 neighbors: r.neighbors.iter().map(|n| n.name.clone()).collect(),
+                links: (0..r.neighbors.len())
+                    .map(|ni| link_id(&topology, ri, ni))
+                    .collect(),
                 inbox: tx,
             });
         }
+        let wire = Wire::new();
         Lab {
             topology,
             options,
-            wire: Wire::new(),
+            wire: wire.clone(),
             events: Events::default(),
             handle: LabHandle {
                 routers: Arc::new(refs),
+                wire,
             },
             inboxes,
             tasks: Vec::new(),

@@ -104,6 +104,14 @@ pub struct WithdrawRequest {
     pub prefix: String,
 }
 
+/// Body of `POST …/neighbors/{neighbor}/blackhole`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlackholeRequest {
+    /// `true` cuts the link, `false` restores it.
+    pub on: bool,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorReply {
     pub error: String,

@@ -159,6 +159,29 @@ async fn commands_are_accepted() {
     assert_eq!(status, 200);
     let (status, _) = http(addr, "POST", "/api/v1/routers/a/neighbors/b/clear", "").await;
     assert_eq!(status, 200);
+    let (status, json) = http(
+        addr,
+        "POST",
+        "/api/v1/routers/b/neighbors/a/blackhole",
+        "{\"on\": true}",
+    )
+    .await;
+    assert_eq!(status, 200, "{json}");
+    assert_eq!(json["done"], "link a/b cut");
+    assert!(lab
+        .wire()
+        .is_blackholed(&hybridlab_runtime::LinkId::new("a", "b")));
+    let (status, _) = http(
+        addr,
+        "POST",
+        "/api/v1/routers/a/neighbors/b/blackhole",
+        "{\"on\": false}",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(!lab
+        .wire()
+        .is_blackholed(&hybridlab_runtime::LinkId::new("a", "b")));
     let (status, json) = http(addr, "GET", "/api/v1/routers/b/routes", "").await;
     assert_eq!(status, 200);
     assert_eq!(json["router"], "b");
