@@ -240,3 +240,37 @@ fn frr_announcing_101_prefixes_trips_max_prefix_100_until_cleared() {
     );
     frr.wait_established(&lab, &link.a4);
 }
+
+#[test]
+fn frr_with_a_different_md5_password_never_establishes() {
+    if !common::interop_enabled("frr_with_a_different_md5_password_never_establishes") {
+        return;
+    }
+    let lab = Lab::new("frrbadmd5");
+    let hl_ns = lab.netns("hl");
+    let frr_ns = lab.netns("frr");
+    let link = veth(&hl_ns, &frr_ns, "to-frr", "to-hl", 0);
+
+    let frr = Frr::start(&lab, &frr_ns, &frr_config(&link, Vec::new()));
+    let hl = Hybridlab::start(
+        &lab,
+        &hl_ns,
+        &peering_topology(&link, "frr", FRR_ASN, "not-the-same"),
+    );
+    // A wrong key is silent: each kernel drops the other's segments, so
+    // both sides keep retrying (every second) and never get an OPEN through.
+    lab.hold(
+        "no session with a mismatched MD5 key",
+        Duration::from_secs(6),
+        || {
+            let s = hl.session("frr4")?;
+            let frr_state = frr.neighbor_state(&link.a4)?;
+            match (s["state"].as_str(), frr_state.as_str()) {
+                (Some("Connect" | "Active" | "Idle"), "Connect" | "Active" | "Idle") => Ok(()),
+                _ => Err(format!("hybridlab {s}, FRR {frr_state}")),
+            }
+        },
+    );
+    let s = hl.session("frr4").unwrap_or_else(|e| lab.fail(&e));
+    assert_eq!(s["messages"]["received"], 0, "{s}");
+}
