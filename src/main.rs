@@ -190,9 +190,14 @@ fn run(path: &Path, api: Option<SocketAddr>, log: &str) -> ExitCode {
             return ExitCode::from(EXIT_BAD_TOPOLOGY);
         }
     };
+    // Colours only for a person at a terminal (https://no-color.org).
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_ansi(colour)
+        .with_writer(std::io::stderr)
         .init();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
