@@ -64,3 +64,64 @@ pub fn peer_config(topology: &Topology, router: &Router, neighbor: &Neighbor) ->
         max_prefix,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hybridlab_bgp::packet::Family;
+
+    const TEXT: &str = r#"
+[lab]
+jitter = false
+[[router]]
+name = "cloud"
+asn = 64512
+router_id = "10.0.0.1"
+listen = ["127.0.0.1:1179"]
+  [[router.neighbor]]
+  name = "frr"
+  address = "192.0.2.2"
+  remote_asn = 65000
+  mode = "passive"
+  hold_time = 30
+  connect_retry = 2
+  families = ["ipv4-unicast"]
+  max_prefix = { limit = 100, restart_after = 60 }
+  import = ["a", "b"]
+[[policy]]
+name = "a"
+[[policy]]
+name = "b"
+default = "reject"
+"#;
+
+    #[test]
+    fn neighbours_become_peer_configs() {
+        let t = match crate::parse("t.toml", TEXT) {
+            Ok(t) => t,
+            Err(e) => panic!("{e}"),
+        };
+        let r = &t.routers[0];
+        let p = peer_config(&t, r, &r.neighbors[0]);
+        assert_eq!(p.name, "frr");
+        assert!(p.session.passive);
+        assert!(!p.session.jitter);
+        assert_eq!((p.session.local_as, p.session.remote_as), (64512, 65000));
+        assert_eq!(p.session.hold_time, 30);
+        assert_eq!(p.session.keepalive, None);
+        assert_eq!(p.session.connect_retry, Duration::from_secs(2));
+        assert_eq!(p.session.families, [Family::IPV4_UNICAST]);
+        let limit = PrefixLimit {
+            limit: 100,
+            restart_after: Some(Duration::from_secs(60)),
+        };
+        assert_eq!(
+            p.max_prefix.into_iter().collect::<Vec<_>>(),
+            [(Family::IPV4_UNICAST, limit)]
+        );
+        let names: Vec<&str> = p.import.then.iter().map(|x| x.name.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+        assert!(p.export.accepts_all_unchanged());
+        assert_eq!(router_config(r).router_id.to_string(), "10.0.0.1");
+    }
+}
