@@ -171,7 +171,9 @@ async fn malformed_input_resets_only_its_session(garbage: Vec<u8>, code: u8, sub
     // hybridlab closes the broken session after its NOTIFICATION.
     let mut rest = Vec::new();
     let closed = tokio::time::timeout(REAL_PATIENCE, bad.read_to_end(&mut rest)).await;
-    assert!(matches!(closed, Ok(Ok(_))), "the bad session is closed");
+    // A FIN, or a reset if the kernel still held unread bytes: either way
+    // the connection ends, and promptly.
+    assert!(closed.is_ok(), "the bad session is closed");
     // The good one still works: it answers a keepalive round and is Established.
     good.write_all(&keepalive())
         .await
