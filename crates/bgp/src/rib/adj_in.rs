@@ -9,7 +9,8 @@
 //!
 //! A peer's paths live in the shared table ([`LocRib`]); what stays here is
 //! per peer: the counts shown by the control API, and the prefixes received
-//! but refused, which count as received until withdrawn.
+//! but refused by policy or next-hop check, which count as received until
+//! withdrawn. AS-looped paths are not held and count toward nothing.
 
 use super::decision::{DecisionContext, DEFAULT_LOCAL_PREF};
 use super::loc_rib::LocRib;
@@ -120,8 +121,14 @@ impl AdjRibIn {
                 }
             }
         }
+        // Looped paths are refused before counting (see `announce`).
+        let looped = update
+            .attributes
+            .as_path
+            .as_ref()
+            .is_some_and(|p| p.contains(ctx.local_as));
         let mut added = FxHashSet::default();
-        for prefix in update.announced() {
+        for prefix in update.announced().filter(|_| !looped) {
             let family = family_of(&prefix);
             let Some(i) = family_index(family).filter(|_| ctx.families.contains(&family)) else {
                 continue;
@@ -285,6 +292,23 @@ impl AdjRibIn {
             let accepted = verdict.is_some();
             let outcome = rib.set(prefix, Source::Peer(ctx.peer), verdict, &ctx.decision);
             let counts = &mut self.counts[i];
+            if refusal == Some(Refusal::AsLoop) {
+                // A looped path is not held at all: it replaces (withdraws)
+                // what the peer sent before and counts toward nothing,
+                // max-prefix included. Peers such as FRR echo our own routes
+                // back; counting them would trip a cloud limit of 100 at
+                // 100 minus what we announce.
+                if outcome.existed {
+                    counts.accepted = counts.accepted.saturating_sub(1);
+                    counts.received = counts.received.saturating_sub(1);
+                } else if !self.refused.is_empty() && self.refused.remove(&prefix) {
+                    counts.received = counts.received.saturating_sub(1);
+                }
+                if let (true, Some(changed)) = (outcome.best_changed, changed.as_deref_mut()) {
+                    changed.push(prefix);
+                }
+                continue;
+            }
             match (accepted, outcome.existed) {
                 (true, true) => {}
                 (true, false) => {
@@ -442,14 +466,15 @@ mod tests {
         assert_eq!(changed, [Prefix::V4(nets(1)[0])]);
         assert!(f.rib.best(&Prefix::V4(nets(1)[0])).is_none());
         assert_eq!(f.adj.as_loops(), 1);
+        // The looped path replaced the held one and is not held itself.
         assert_eq!(
             f.v4(),
             FamilyCounts {
-                received: 2,
+                received: 1,
                 accepted: 1
             }
         );
-        // Withdrawing the refused prefix takes it off the received count.
+        // Withdrawing it changes nothing more.
         f.import(Update {
             withdrawn: nets(1),
             ..Update::default()
@@ -461,6 +486,20 @@ mod tests {
                 accepted: 1
             }
         );
+    }
+
+    #[test]
+    fn looped_routes_echoed_back_do_not_count_toward_the_limit() {
+        let mut f = Fixture::new();
+        f.limits = [Some(100), None];
+        let all = nets(102);
+        // A peer like FRR echoes our two routes back with our AS in the path.
+        let (hit, _) = f.import(announce(attrs(&[65000, LOCAL_AS]), all[100..].to_vec()));
+        assert_eq!(hit, None);
+        let (hit, _) = f.import(announce(attrs(&[65000]), all[..100].to_vec()));
+        assert_eq!(hit, None);
+        assert_eq!(f.v4().received, 100);
+        assert_eq!(f.adj.as_loops(), 2);
     }
 
     #[test]
