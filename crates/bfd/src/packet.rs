@@ -571,4 +571,4 @@ impl ControlPacket {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

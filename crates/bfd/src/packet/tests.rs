@@ -405,3 +405,207 @@ proptest! {
         prop_assert_eq!(ControlPacket::decode(&bytes), Ok(p));
     }
 }
+
+/// Packets captured between FRR 8.4 bfdd (discriminator 0xa784b811) and
+/// BIRD 2.0.12 (0x8cb11ec5) over a veth pair, both at 300 ms × 3:
+/// handshake, Poll/Final, FRR's transmit interval raised to 600 ms, FRR
+/// shut down (AdminDown), BIRD disabled (silence).
+pub mod captures {
+    pub const FRR_DOWN: &str = "20400318a784b81100000000000f4240000f42400000c350";
+    pub const FRR_INIT: &str = "20800318a784b8118cb11ec5000f4240000f42400000c350";
+    pub const FRR_UP_POLL: &str = "20e00318a784b8118cb11ec5000493e0000493e00000c350";
+    pub const FRR_UP_FINAL: &str = "20d00318a784b8118cb11ec5000493e0000493e00000c350";
+    pub const FRR_UP: &str = "20c00318a784b8118cb11ec5000493e0000493e00000c350";
+    pub const FRR_UP_POLL_600: &str = "20e00318a784b8118cb11ec5000927c0000493e00000c350";
+    /// FRR says AdminDown with diagnostic 0, not 7.
+    pub const FRR_ADMIN_DOWN: &str = "20000318a784b8118cb11ec5000927c0000493e00000c350";
+    /// FRR answers a Poll even while AdminDown.
+    pub const FRR_ADMIN_DOWN_FINAL: &str = "20100318a784b8118cb11ec5000927c0000493e00000c350";
+    pub const FRR_DOWN_DETECTION: &str = "21400318a784b81100000000000927c0000493e00000c350";
+    pub const BIRD_DOWN: &str = "204003188cb11ec500000000000f4240000493e000000000";
+    pub const BIRD_UP_POLL: &str = "20e003188cb11ec5a784b811000493e0000493e000000000";
+    pub const BIRD_UP_FINAL: &str = "20d003188cb11ec5a784b811000493e0000493e000000000";
+    pub const BIRD_UP: &str = "20c003188cb11ec5a784b811000493e0000493e000000000";
+    /// BIRD polls while Down (its slow rate) after the peer's AdminDown.
+    pub const BIRD_DOWN_NEIGHBOR_POLL: &str = "236003188cb11ec5a784b811000f4240000493e000000000";
+    pub const BIRD_DOWN_NEIGHBOR: &str = "234003188cb11ec5a784b811000f4240000493e000000000";
+
+    pub fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+}
+
+#[test]
+fn frr_and_bird_captures_decode_and_reencode_byte_for_byte() {
+    use captures::*;
+    const FRR: u32 = 0xa784_b811;
+    const BIRD: u32 = 0x8cb1_1ec5;
+    let expect = |hex_str: &str,
+                  state: State,
+                  poll: bool,
+                  final_: bool,
+                  diagnostic: Diagnostic,
+                  (me, you): (u32, u32),
+                  (tx, rx, echo): (u32, u32, u32)| {
+        let bytes = hex(hex_str);
+        let p = ControlPacket::decode(&bytes).unwrap();
+        let want = ControlPacket {
+            diagnostic,
+            state,
+            poll,
+            final_,
+            control_plane_independent: false,
+            demand: false,
+            detect_mult: 3,
+            my_discriminator: me,
+            your_discriminator: you,
+            desired_min_tx_us: tx,
+            required_min_rx_us: rx,
+            required_min_echo_rx_us: echo,
+            authentication: None,
+        };
+        assert_eq!(p, want, "{hex_str}");
+        assert_eq!(
+            p.to_bytes().unwrap().as_ref(),
+            bytes.as_slice(),
+            "{hex_str}"
+        );
+    };
+    let none = Diagnostic::NoDiagnostic;
+    let frr_slow = (1_000_000, 1_000_000, 50_000);
+    let frr_fast = (300_000, 300_000, 50_000);
+    let frr_600 = (600_000, 300_000, 50_000);
+    expect(
+        FRR_DOWN,
+        State::Down,
+        false,
+        false,
+        none,
+        (FRR, 0),
+        frr_slow,
+    );
+    expect(
+        FRR_INIT,
+        State::Init,
+        false,
+        false,
+        none,
+        (FRR, BIRD),
+        frr_slow,
+    );
+    expect(
+        FRR_UP_POLL,
+        State::Up,
+        true,
+        false,
+        none,
+        (FRR, BIRD),
+        frr_fast,
+    );
+    expect(
+        FRR_UP_FINAL,
+        State::Up,
+        false,
+        true,
+        none,
+        (FRR, BIRD),
+        frr_fast,
+    );
+    expect(FRR_UP, State::Up, false, false, none, (FRR, BIRD), frr_fast);
+    expect(
+        FRR_UP_POLL_600,
+        State::Up,
+        true,
+        false,
+        none,
+        (FRR, BIRD),
+        frr_600,
+    );
+    expect(
+        FRR_ADMIN_DOWN,
+        State::AdminDown,
+        false,
+        false,
+        none,
+        (FRR, BIRD),
+        frr_600,
+    );
+    expect(
+        FRR_ADMIN_DOWN_FINAL,
+        State::AdminDown,
+        false,
+        true,
+        none,
+        (FRR, BIRD),
+        frr_600,
+    );
+    expect(
+        FRR_DOWN_DETECTION,
+        State::Down,
+        false,
+        false,
+        Diagnostic::ControlDetectionTimeExpired,
+        (FRR, 0),
+        frr_600,
+    );
+    let bird_slow = (1_000_000, 300_000, 0);
+    let bird_fast = (300_000, 300_000, 0);
+    let neighbor = Diagnostic::NeighborSignaledSessionDown;
+    expect(
+        BIRD_DOWN,
+        State::Down,
+        false,
+        false,
+        none,
+        (BIRD, 0),
+        bird_slow,
+    );
+    expect(
+        BIRD_UP_POLL,
+        State::Up,
+        true,
+        false,
+        none,
+        (BIRD, FRR),
+        bird_fast,
+    );
+    expect(
+        BIRD_UP_FINAL,
+        State::Up,
+        false,
+        true,
+        none,
+        (BIRD, FRR),
+        bird_fast,
+    );
+    expect(
+        BIRD_UP,
+        State::Up,
+        false,
+        false,
+        none,
+        (BIRD, FRR),
+        bird_fast,
+    );
+    expect(
+        BIRD_DOWN_NEIGHBOR_POLL,
+        State::Down,
+        true,
+        false,
+        neighbor,
+        (BIRD, FRR),
+        bird_slow,
+    );
+    expect(
+        BIRD_DOWN_NEIGHBOR,
+        State::Down,
+        false,
+        false,
+        neighbor,
+        (BIRD, FRR),
+        bird_slow,
+    );
+}

@@ -2,6 +2,7 @@
 
 mod admin;
 mod bad_packets;
+mod captured;
 mod detection;
 mod handshake;
 mod jitter;
