@@ -220,7 +220,7 @@ impl Session {
             self.drop_packet(reason, out);
             return;
         }
-        bump(&mut self.stats.packets_received);
+        bump(&mut self.stats.received);
         self.remote_discr = packet.my_discriminator;
         self.remote_state = packet.state;
         self.remote_demand = packet.demand;
@@ -461,7 +461,7 @@ impl Session {
     fn send(&mut self, final_: bool, out: &mut Vec<Output>) {
         match self.packet(final_).to_bytes() {
             Ok(bytes) => {
-                bump(&mut self.stats.packets_sent);
+                bump(&mut self.stats.sent);
                 out.push(Output::Send(bytes));
             }
             // Our packets carry no authentication and a known diagnostic;

@@ -117,11 +117,11 @@ impl DropCounts {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct SessionStats {
-    pub packets_sent: u64,
+    pub sent: u64,
     /// Packets accepted by the session (RFC 5880 §6.8.6 passed).
-    pub packets_received: u64,
+    pub received: u64,
     /// Packets dropped, all reasons; `dropped` splits them.
-    pub packets_dropped: u64,
+    pub dropped_total: u64,
     pub dropped: DropCounts,
     pub state_changes: u64,
     /// Times the session came Up.
@@ -134,7 +134,7 @@ pub struct SessionStats {
 
 impl SessionStats {
     pub(crate) fn record_drop(&mut self, reason: DropReason) {
-        bump(&mut self.packets_dropped);
+        bump(&mut self.dropped_total);
         self.dropped.record(reason);
     }
 }

@@ -8,6 +8,7 @@ mod handshake;
 mod jitter;
 mod negotiation;
 mod poll;
+mod robustness;
 mod sim;
 
 use crate::packet::{ControlPacket, Diagnostic, State};
