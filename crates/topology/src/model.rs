@@ -45,8 +45,14 @@ pub struct Router {
     pub networks: Vec<Prefix>,
     pub always_compare_med: bool,
     pub listen: Vec<SocketAddr>,
+    /// Floor on both BFD intervals of every session of this router: a peer
+    /// or a configuration asking for faster packets gets this rate.
+    pub bfd_min_interval: Duration,
     pub neighbors: Vec<Neighbor>,
 }
+
+/// The default floor on BFD intervals, as a Direct Connect VIF has it.
+pub const DEFAULT_BFD_MIN_INTERVAL: Duration = Duration::from_millis(300);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Neighbor {
@@ -64,6 +70,8 @@ pub struct Neighbor {
     pub next_hop6: Option<Ipv6Addr>,
     /// Applies to each family separately.
     pub max_prefix: Option<MaxPrefix>,
+    /// Asynchronous BFD to this neighbour (RFC 5880, RFC 5881).
+    pub bfd: Option<Bfd>,
     /// Policy names, all defined.
     pub import: Vec<String>,
     pub export: Vec<String>,
@@ -125,4 +133,29 @@ impl Mode {
 pub struct MaxPrefix {
     pub limit: u32,
     pub restart_after: Option<Duration>,
+}
+
+/// BFD settings of one neighbour; `bfd = true` is [`Bfd::default`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bfd {
+    /// Desired Min TX Interval once Up.
+    pub min_tx: Duration,
+    /// Required Min RX Interval.
+    pub min_rx: Duration,
+    /// Detect Mult: packets missed before the session is declared down.
+    pub multiplier: u8,
+    /// RFC 5880 §6.1: send nothing until the peer has spoken.
+    pub passive: bool,
+}
+
+impl Default for Bfd {
+    /// 300 ms × 3, active: what a Direct Connect VIF runs.
+    fn default() -> Self {
+        Bfd {
+            min_tx: Duration::from_millis(300),
+            min_rx: Duration::from_millis(300),
+            multiplier: 3,
+            passive: false,
+        }
+    }
 }

@@ -39,6 +39,7 @@ pub(crate) struct Router {
     pub always_compare_med: Option<S<bool>>,
     #[serde(default)]
     pub listen: Vec<S<String>>,
+    pub bfd_min_interval: Option<S<i64>>,
     #[serde(default)]
     pub neighbor: Vec<S<Neighbor>>,
 }
@@ -61,6 +62,7 @@ pub(crate) struct Neighbor {
     pub families: Option<S<Vec<S<String>>>>,
     pub next_hop6: Option<S<String>>,
     pub max_prefix: Option<S<MaxPrefix>>,
+    pub bfd: Option<S<Bfd>>,
     #[serde(default)]
     pub import: Vec<S<String>>,
     #[serde(default)]
@@ -79,6 +81,23 @@ pub(crate) enum MaxPrefix {
 pub(crate) struct MaxPrefixTable {
     pub limit: i64,
     pub restart_after: Option<i64>,
+}
+
+/// `bfd = true` or `bfd = { min_tx = MS, ... }`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum Bfd {
+    On(bool),
+    Table(BfdTable),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BfdTable {
+    pub min_tx: Option<i64>,
+    pub min_rx: Option<i64>,
+    pub multiplier: Option<i64>,
+    pub passive: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

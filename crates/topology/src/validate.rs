@@ -25,6 +25,9 @@ const DEFAULT_HOLD_TIME: u16 = 90;
 const DEFAULT_CONNECT_RETRY: u64 = 5;
 /// Longest TCP MD5 key Linux accepts (TCP_MD5SIG_MAXKEYLEN).
 const MD5_MAX_KEY_LEN: usize = 80;
+/// BFD intervals travel in microseconds in 32 bits (RFC 5880 §4.1): a
+/// little over 71 minutes.
+const BFD_MAX_INTERVAL_MS: i64 = (u32::MAX / 1000) as i64;
 
 pub(crate) fn validate(
     file: &str,
@@ -53,6 +56,7 @@ pub(crate) fn validate(
             networks: r.networks,
             always_compare_med: r.always_compare_med,
             listen: r.listen,
+            bfd_min_interval: r.bfd_min_interval,
             neighbors: r.neighbors.into_iter().filter_map(|n| n.finish()).collect(),
         })
         .collect();
@@ -77,6 +81,7 @@ struct PendingRouter {
     networks: Vec<hybridlab_bgp::packet::Prefix>,
     always_compare_med: bool,
     listen: Vec<SocketAddr>,
+    bfd_min_interval: Duration,
     neighbors: Vec<PendingNeighbor>,
 }
 
@@ -93,6 +98,7 @@ struct PendingNeighbor {
     families: Vec<Family>,
     next_hop6: Option<std::net::Ipv6Addr>,
     max_prefix: Option<MaxPrefix>,
+    bfd: Option<Bfd>,
     import: Vec<String>,
     export: Vec<String>,
 }
@@ -112,6 +118,7 @@ impl PendingNeighbor {
             families: self.families,
             next_hop6: self.next_hop6,
             max_prefix: self.max_prefix,
+            bfd: self.bfd,
             import: self.import,
             export: self.export,
         })
@@ -313,6 +320,11 @@ impl Checker<'_> {
                     listen.push(addr);
                 }
             }
+            let bfd_min_interval = r
+                .bfd_min_interval
+                .as_ref()
+                .and_then(|v| self.int::<u64>(v, "bfd_min_interval", 1, BFD_MAX_INTERVAL_MS))
+                .map_or(DEFAULT_BFD_MIN_INTERVAL, Duration::from_millis);
             let neighbors = self.neighbors(&name, &r.neighbor, !listen.is_empty());
             out.push(PendingRouter {
                 name,
@@ -321,6 +333,7 @@ impl Checker<'_> {
                 networks,
                 always_compare_med: r.always_compare_med.as_ref().is_some_and(|b| *b.get_ref()),
                 listen,
+                bfd_min_interval,
                 neighbors,
             });
         }
@@ -510,6 +523,7 @@ impl Checker<'_> {
             Some(p.get_ref().clone())
         });
         let max_prefix = n.max_prefix.as_ref().and_then(|m| self.max_prefix(m));
+        let bfd = n.bfd.as_ref().and_then(|b| self.bfd(b));
         PendingNeighbor {
             name: n
                 .name
@@ -541,6 +555,7 @@ impl Checker<'_> {
                 .as_ref()
                 .and_then(|a| self.parsed(a, "an IPv6 address for `next_hop6`")),
             max_prefix,
+            bfd,
             import: n.import.iter().map(|s| s.get_ref().clone()).collect(),
             export: n.export.iter().map(|s| s.get_ref().clone()).collect(),
         }
@@ -567,6 +582,51 @@ impl Checker<'_> {
                 .and_then(|r| u64::try_from(r).ok())
                 .map(Duration::from_secs),
         })
+    }
+
+    /// `bfd = true`, `bfd = false` or a table of settings in milliseconds.
+    fn bfd(&mut self, b: &S<raw::Bfd>) -> Option<Bfd> {
+        let t = match b.get_ref() {
+            raw::Bfd::On(on) => return on.then(Bfd::default),
+            raw::Bfd::Table(t) => t,
+        };
+        let mut out = Bfd::default();
+        let mut ok = true;
+        for (field, value, slot) in [
+            ("min_tx", t.min_tx, &mut out.min_tx),
+            ("min_rx", t.min_rx, &mut out.min_rx),
+        ] {
+            let Some(ms) = value else { continue };
+            // Zero would mean "send nothing" (RFC 5880 §4.1 Required Min RX)
+            // or is reserved (Desired Min TX): neither is a configuration.
+            match u64::try_from(ms) {
+                Ok(v) if (1..=BFD_MAX_INTERVAL_MS).contains(&ms) => {
+                    *slot = Duration::from_millis(v)
+                }
+                _ => {
+                    self.err(
+                        b.span(),
+                        format!("`bfd` {field} must be 1..={BFD_MAX_INTERVAL_MS} milliseconds, not {ms}"),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        if let Some(m) = t.multiplier {
+            // RFC 5880 §4.1: Detect Mult zero is invalid (§6.8.6 drops it).
+            match u8::try_from(m) {
+                Ok(m @ 1..=u8::MAX) => out.multiplier = m,
+                _ => {
+                    self.err(
+                        b.span(),
+                        format!("`bfd` multiplier must be 1..=255, not {m}"),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        out.passive = t.passive.unwrap_or(false);
+        ok.then_some(out)
     }
 
     /// Pairs emulated neighbours: the k-th neighbour of A naming B with the
@@ -684,6 +744,26 @@ impl Checker<'_> {
             if n.mode == Mode::Passive && far_mode == Some(Mode::Passive) && ri < fi {
                 let span = raw[ri].get_ref().neighbor[ni].span();
                 self.err(span, format!("`{}` and `{far_name}` are both passive on their link: neither would connect", routers[ri].name));
+            }
+            // As written, so that a `bfd` refused for its values is not
+            // also reported as missing on the other end.
+            let runs_bfd = |r: usize, n: usize| {
+                !matches!(
+                    raw[r].get_ref().neighbor[n]
+                        .get_ref()
+                        .bfd
+                        .as_ref()
+                        .map(S::get_ref),
+                    None | Some(raw::Bfd::On(false))
+                )
+            };
+            if runs_bfd(ri, ni) && !runs_bfd(fi, fni) {
+                let near = raw[ri].get_ref().neighbor[ni].get_ref();
+                let span = near
+                    .bfd
+                    .as_ref()
+                    .map_or_else(|| raw[ri].get_ref().neighbor[ni].span(), S::span);
+                self.err(span, format!("`{}` runs BFD to `{far_name}` but `{far_name}` does not run it back: set `bfd` on both ends of the link", routers[ri].name));
             }
             let Some(n) = routers[ri].neighbors.get_mut(ni) else {
                 continue;
