@@ -3,8 +3,8 @@
 
 use crate::lab::{CommandError, LabHandle};
 use crate::view::{
-    AnnounceRequest, BlackholeRequest, CommandReply, ErrorReply, RoutesReply, SessionsReply,
-    WithdrawRequest,
+    AnnounceRequest, BfdReply, BlackholeRequest, CommandReply, ErrorReply, RoutesReply,
+    SessionsReply, WithdrawRequest,
 };
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -37,6 +37,7 @@ pub(crate) async fn serve(
 pub fn router(lab: LabHandle) -> axum::Router {
     axum::Router::new()
         .route("/api/v1/sessions", get(sessions))
+        .route("/api/v1/bfd", get(bfd))
         .route("/api/v1/routers/{router}/routes", get(routes))
         .route("/api/v1/routers/{router}/announce", post(announce))
         .route("/api/v1/routers/{router}/withdraw", post(withdraw))
@@ -104,6 +105,11 @@ async fn sessions(State(lab): State<LabHandle>) -> Json<SessionsReply> {
     Json(SessionsReply {
         sessions: lab.sessions().await,
     })
+}
+
+async fn bfd(State(lab): State<LabHandle>) -> Json<BfdReply> {
+    let (bfd, routers) = lab.bfd().await;
+    Json(BfdReply { bfd, routers })
 }
 
 async fn routes(

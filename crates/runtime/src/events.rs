@@ -1,5 +1,6 @@
 //! What happened to the lab's sessions, for logs, tests and drills.
 
+use hybridlab_bfd::State as BfdState;
 use hybridlab_bgp::session::State;
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -31,6 +32,13 @@ pub enum LabEventKind {
     },
     /// The session left Established or failed to reach it; why, in words.
     Down(String),
+    /// The neighbour's BFD session changed state; `diagnostic` is the
+    /// RFC 5880 name of the one it now sends.
+    BfdStateChanged {
+        from: BfdState,
+        to: BfdState,
+        diagnostic: String,
+    },
 }
 
 /// Lossless fan-out to every subscriber; cheap to clone.

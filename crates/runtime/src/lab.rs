@@ -1,18 +1,20 @@
 //! A running lab: one task per emulated router, the listeners of external
 //! neighbours, the virtual links between routers, and the control API.
 
+use crate::bfd::{Bfd, BfdLink, BfdPath};
+use crate::bfd_udp::{self, Dispatch, BFD_PORT};
 use crate::events::{Events, LabEvent};
 use crate::router_task::{Command, Event, Inbox, RouterTask, Slot, Transport};
 use crate::status::PeerStatus;
 use crate::tcp::{self, Acceptable};
-use crate::view::{RouteView, SessionView};
+use crate::view::{BfdView, RouteView, RouterBfdView, SessionView};
 use crate::wire::{LinkId, Wire};
 use hybridlab_bgp::packet::{AsPath, Origin, PathAttributes, Prefix};
 use hybridlab_bgp::router::Router;
 use hybridlab_topology::convert::{peer_config, router_config};
 use hybridlab_topology::{NeighborKind, Topology};
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -23,6 +25,13 @@ pub enum LabError {
     #[error("router `{router}`: cannot listen on {addr}: {source}{}", privileged_hint(*.addr))]
     Listen {
         router: String,
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("router `{router}`: BFD to {peer}: cannot bind {addr}: {source}")]
+    Bfd {
+        router: String,
+        peer: IpAddr,
         addr: SocketAddr,
         source: std::io::Error,
     },
@@ -110,6 +119,20 @@ impl LabHandle {
             }
         }
         all
+    }
+
+    /// Every BFD session of every router, in topology order, and each
+    /// router's packets that reached no session.
+    pub async fn bfd(&self) -> (Vec<BfdView>, Vec<RouterBfdView>) {
+        let mut sessions = Vec::new();
+        let mut routers = Vec::new();
+        for r in self.routers.iter() {
+            if let Ok((views, router)) = self.ask(r, Command::Bfd).await {
+                sessions.extend(views);
+                routers.push(router);
+            }
+        }
+        (sessions, routers)
     }
 
     pub async fn routes(&self, router: &str) -> Result<Vec<RouteView>, CommandError> {
@@ -205,6 +228,8 @@ pub struct Lab {
     inboxes: Vec<mpsc::UnboundedReceiver<Event>>,
     tasks: Vec<JoinHandle<()>>,
     listeners: Vec<JoinHandle<()>>,
+    /// BFD receivers of external neighbours, one per local address.
+    bfd_receivers: Vec<JoinHandle<()>>,
     /// Bound listening addresses per router (port 0 resolved).
     listening: HashMap<String, Vec<SocketAddr>>,
     api: Option<(SocketAddr, JoinHandle<()>)>,
@@ -240,6 +265,7 @@ impl Lab {
             inboxes,
             tasks: Vec::new(),
             listeners: Vec::new(),
+            bfd_receivers: Vec::new(),
             listening: HashMap::new(),
             api: None,
         }
@@ -290,6 +316,7 @@ impl Lab {
                 .collect(),
         );
         self.bind_listeners(&inboxes)?;
+        self.bind_bfd_receivers(&inboxes)?;
         if !self.options.no_api {
             let addr = self.options.api.unwrap_or(self.topology.lab.api);
             let (bound, task) = crate::api::serve(addr, self.handle.clone())
@@ -346,7 +373,8 @@ impl Lab {
             let Some(inbox_tx) = inboxes.get(ri).cloned() else {
                 continue;
             };
-            let task = RouterTask::new(
+            let bfd = self.bfd_sessions(ri)?;
+            let mut task = RouterTask::new(
                 r.name.clone(),
                 core,
                 slots,
@@ -357,6 +385,7 @@ impl Lab {
                 self.events.clone(),
                 conn_ids.clone(),
             );
+            task.bfd = bfd;
             self.tasks.push(tokio::spawn(task.run(networks)));
         }
         Ok(())
@@ -414,9 +443,127 @@ impl Lab {
         Ok(())
     }
 
+    /// The BFD sessions of router `ri`, each with its way to the peer.
+    fn bfd_sessions(&self, ri: usize) -> Result<Bfd, LabError> {
+        let mut bfd = Bfd::default();
+        let Some(r) = self.topology.routers.get(ri) else {
+            return Ok(bfd);
+        };
+        let seed = router_seed(self.topology.lab.seed, ri);
+        for (ni, n) in r.neighbors.iter().enumerate() {
+            let Some(settings) = &n.bfd else {
+                continue;
+            };
+            let link = match &n.kind {
+                NeighborKind::Emulated(l) => BfdLink::new(
+                    BfdPath::Virtual {
+                        far_router: l.far_router,
+                        far_neighbor: l.far_neighbor,
+                    },
+                    l.remote_address,
+                    Some(l.local_address),
+                ),
+                NeighborKind::External {
+                    address,
+                    local_address,
+                    ..
+                } => {
+                    let hint = u16::try_from((seed ^ ni as u64) & 0x3fff).unwrap_or(0);
+                    let socket =
+                        bfd_udp::bind_sender(*address, *local_address, hint).map_err(|source| {
+                            LabError::Bfd {
+                                router: r.name.clone(),
+                                peer: *address,
+                                addr: SocketAddr::new(
+                                    local_address.unwrap_or(unspecified(*address)),
+                                    0,
+                                ),
+                                source,
+                            }
+                        })?;
+                    let local = socket.local_addr().ok().map(|a| a.ip());
+                    BfdLink::new(BfdPath::Udp(socket), *address, local)
+                }
+            };
+            let session_seed = router_seed(seed, ni);
+            if let Err(e) = bfd.add(
+                ni,
+                settings,
+                r.bfd_min_interval,
+                self.topology.lab.jitter,
+                session_seed,
+                link,
+            ) {
+                // The topology was validated: this is a bug, not a user error.
+                tracing::error!(router = %r.name, neighbor = %n.name, error = %e, "BFD session not created");
+            }
+        }
+        Ok(bfd)
+    }
+
+    /// One UDP 3784 socket per local address external BFD neighbours use
+    /// (the wildcard where none is configured). A datagram goes to the
+    /// router of the neighbour at its source address; one from anyone else
+    /// to the first router receiving there, which counts it.
+    fn bind_bfd_receivers(&mut self, inboxes: &[Inbox]) -> Result<(), LabError> {
+        let mut groups: Vec<(SocketAddr, String, Dispatch)> = Vec::new();
+        for (ri, r) in self.topology.routers.iter().enumerate() {
+            let Some(inbox) = inboxes.get(ri) else {
+                continue;
+            };
+            for (ni, n) in r.neighbors.iter().enumerate() {
+                let (
+                    NeighborKind::External {
+                        address,
+                        local_address,
+                        ..
+                    },
+                    Some(_),
+                ) = (&n.kind, &n.bfd)
+                else {
+                    continue;
+                };
+                let bind =
+                    SocketAddr::new(local_address.unwrap_or(unspecified(*address)), BFD_PORT);
+                let group = match groups.iter_mut().position(|g| g.0 == bind) {
+                    Some(i) => &mut groups[i],
+                    None => {
+                        groups.push((
+                            bind,
+                            r.name.clone(),
+                            Dispatch {
+                                peers: HashMap::new(),
+                                strangers: inbox.clone(),
+                            },
+                        ));
+                        let last = groups.len() - 1;
+                        &mut groups[last]
+                    }
+                };
+                if group.2.peers.contains_key(address) {
+                    tracing::warn!(router = %r.name, neighbor = %n.name, %address, "another router runs BFD to this address from the same local address: its packets go to the first");
+                    continue;
+                }
+                group.2.peers.insert(*address, (inbox.clone(), ni));
+            }
+        }
+        for (addr, router, dispatch) in groups {
+            let socket = bfd_udp::bind_receiver(addr).map_err(|source| LabError::Bfd {
+                router: router.clone(),
+                peer: addr.ip(),
+                addr,
+                source,
+            })?;
+            tracing::info!(%router, %addr, "BFD receiving");
+            self.bfd_receivers
+                .push(bfd_udp::spawn_receiver(socket, dispatch));
+        }
+        Ok(())
+    }
+
     /// Cease / Administrative Shutdown on every session, flush, stop.
     pub async fn shutdown(mut self) {
-        for l in self.listeners.drain(..) {
+        for l in self.listeners.drain(..).chain(self.bfd_receivers.drain(..)) {
             l.abort();
         }
         let mut replies = Vec::new();
@@ -457,6 +604,13 @@ fn link_id(topology: &Topology, ri: usize, ni: usize) -> LinkId {
         }
     }
     LinkId::new(r.name.as_str(), n.name.as_str())
+}
+
+fn unspecified(like: IpAddr) -> IpAddr {
+    match like {
+        IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+    }
 }
 
 /// Each router's PRNG seed, derived from the lab's (SplitMix64), so that

@@ -19,6 +19,8 @@
 //! - [`events`]: session events for logs, tests and drills.
 
 pub mod api;
+mod bfd;
+mod bfd_udp;
 pub mod events;
 pub mod lab;
 mod router_task;

@@ -11,16 +11,19 @@
 //! Everything the core sees arrives through the inbox or the timer queue,
 //! one at a time, so the core needs no locks and a run is reproducible.
 
+use crate::bfd::{Bfd, BfdKey, BfdPath};
 use crate::events::{Events, LabEvent, LabEventKind};
 use crate::status::PeerStatus;
 use crate::tcp;
 use crate::timers::Timers;
-use crate::view::{RouteView, SessionView};
+use crate::view::{BfdView, RouteView, RouterBfdView, SessionView};
 use crate::wire::{LinkId, Wire, WireEventKind};
 use bytes::Bytes;
+use hybridlab_bfd::{DownCause, Input as BfdInput, Output as BfdOutput, State as BfdState};
+use hybridlab_bgp::packet::notification::cease_subcode;
 use hybridlab_bgp::packet::{PathAttributes, Prefix};
 use hybridlab_bgp::router::{PeerId, Router, RouterOutput};
-use hybridlab_bgp::session::{ConnId, SessionInput, SessionOutput};
+use hybridlab_bgp::session::{ConnId, IdleReason, SessionInput, SessionOutput, TimerKind};
 use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -74,6 +77,12 @@ pub(crate) enum Event {
         attempt: u64,
         result: io::Result<TcpStream>,
     },
+    /// A BFD Control packet (a UDP payload) and the TTL it arrived with.
+    BfdReceived {
+        from: BfdKey,
+        data: Bytes,
+        ttl: u8,
+    },
     Command(Command),
 }
 
@@ -82,6 +91,7 @@ pub(crate) enum Event {
 pub(crate) enum Command {
     Sessions(oneshot::Sender<Vec<SessionView>>),
     Routes(oneshot::Sender<Vec<RouteView>>),
+    Bfd(oneshot::Sender<(Vec<BfdView>, RouterBfdView)>),
     Announce {
         prefix: Prefix,
         attrs: PathAttributes,
@@ -188,7 +198,8 @@ pub(crate) struct RouterTask {
     /// ConnIds are unique across the lab, so either end of a virtual link
     /// can number both sides.
     pub conn_ids: Arc<AtomicU64>,
-    timers: Timers,
+    timers: Timers<(PeerId, TimerKind)>,
+    pub bfd: Bfd,
     conns: HashMap<ConnId, Conn>,
     by_peer: HashMap<PeerId, usize>,
     writers: Vec<JoinHandle<()>>,
@@ -219,6 +230,7 @@ impl RouterTask {
             events,
             conn_ids,
             timers: Timers::default(),
+            bfd: Bfd::default(),
             conns: HashMap::new(),
             by_peer,
             writers: Vec::new(),
@@ -233,8 +245,13 @@ impl RouterTask {
         }
         self.core.start(&mut out);
         self.apply(out);
+        // Like FRR and BIRD: BFD runs from the start, whatever BGP does.
+        let neighbors: Vec<usize> = self.bfd.links.keys().copied().collect();
+        for neighbor in neighbors {
+            self.feed_bfd(BfdKey::Neighbor(neighbor), BfdInput::Start);
+        }
         loop {
-            let deadline = self.timers.next_deadline();
+            let deadline = earliest(self.timers.next_deadline(), self.bfd.timers.next_deadline());
             let event = tokio::select! {
                 biased;
                 event = self.inbox.recv() => event,
@@ -255,9 +272,28 @@ impl RouterTask {
         }
     }
 
+    /// Every timer due now, BGP and BFD, in deadline order (BFD first on a
+    /// tie: a path found dead takes its BGP session down before BGP acts).
     fn fire_timers(&mut self) {
         let now = Instant::now();
-        while let Some((peer, kind)) = self.timers.pop_due(now) {
+        loop {
+            let bgp = self.timers.next_deadline().filter(|at| *at <= now);
+            let bfd = self.bfd.timers.next_deadline().filter(|at| *at <= now);
+            match (bgp, bfd) {
+                (None, None) => return,
+                (Some(g), Some(f)) if g < f => self.fire_bgp_timer(now),
+                (Some(_), None) => self.fire_bgp_timer(now),
+                _ => {
+                    if let Some((key, kind)) = self.bfd.timers.pop_due(now) {
+                        self.feed_bfd(key, BfdInput::TimerExpired(kind));
+                    }
+                }
+            }
+        }
+    }
+
+    fn fire_bgp_timer(&mut self, now: Instant) {
+        if let Some((peer, kind)) = self.timers.pop_due(now) {
             debug!(router = %self.name, neighbor = %self.peer_name(peer), timer = ?kind, "timer expired");
             self.feed(peer, SessionInput::TimerExpired(kind));
         }
@@ -337,6 +373,7 @@ impl RouterTask {
                     }
                 }
             }
+            Event::BfdReceived { from, data, ttl } => self.bfd_received(from, &data, ttl),
             Event::Command(cmd) => self.command(cmd),
         }
     }
@@ -349,9 +386,33 @@ impl RouterTask {
                 let views = self
                     .slots
                     .iter()
-                    .filter_map(|s| s.status.view(&self.name, now, &self.core, s.peer))
+                    .enumerate()
+                    .filter_map(|(i, s)| {
+                        let mut v = s.status.view(&self.name, now, &self.core, s.peer)?;
+                        v.bfd_state = self.bfd.state(i).map(|st| st.to_string());
+                        if self.holding_bgp(i) && v.state == "Idle" {
+                            v.idle_reason = Some("bfd down".to_string());
+                        }
+                        Some(v)
+                    })
                     .collect();
                 let _ = reply.send(views);
+            }
+            Command::Bfd(reply) => {
+                let now = Instant::now();
+                let views = self
+                    .slots
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, s)| self.bfd.view(&self.name, i, &s.name, now))
+                    .collect();
+                let router = RouterBfdView {
+                    router: self.name.clone(),
+                    unattributed_drops: crate::view::drop_counts(
+                        self.bfd.table.unattributed_drops(),
+                    ),
+                };
+                let _ = reply.send((views, router));
             }
             Command::Routes(reply) => {
                 let _ = reply.send(crate::status::routes(&self.core));
@@ -372,8 +433,14 @@ impl RouterTask {
             }
             Command::Clear { neighbor, reply } => {
                 if let Some(slot) = self.slots.get(neighbor) {
-                    info!(router = %self.name, neighbor = %slot.name, "clear");
-                    self.core.clear(slot.peer, &mut out);
+                    if self.holding_bgp(neighbor) {
+                        // BFD says the path is dead: a restart could only
+                        // fail, and would break the promise to stay Idle.
+                        info!(router = %self.name, neighbor = %slot.name, "clear ignored: BGP is held down until BFD is Up");
+                    } else {
+                        info!(router = %self.name, neighbor = %slot.name, "clear");
+                        self.core.clear(slot.peer, &mut out);
+                    }
                 }
                 let _ = reply.send(());
             }
@@ -475,7 +542,7 @@ impl RouterTask {
                 })
             }
             SessionOutput::Down(reason) => {
-                let text = crate::status::describe_down(reason);
+                let text = s.status.describe_down(reason);
                 warn!(router = %self.name, neighbor = %s.name, reason = %text, "session down");
                 Some(LabEventKind::Down(text))
             }
@@ -494,6 +561,189 @@ impl RouterTask {
                 kind,
             });
         }
+    }
+
+    // ---- BFD ----------------------------------------------------------
+
+    fn holding_bgp(&self, neighbor: usize) -> bool {
+        self.bfd.links.get(&neighbor).is_some_and(|l| l.holding_bgp)
+    }
+
+    fn bfd_received(&mut self, from: BfdKey, data: &Bytes, ttl: u8) {
+        // Datagrams from external peers pass the wire here, as TCP bytes do
+        // in their reader; virtual links passed it at the sender.
+        if let BfdKey::Neighbor(n) = from {
+            let external = self
+                .bfd
+                .links
+                .get(&n)
+                .is_some_and(|l| matches!(l.path, BfdPath::Udp(_)));
+            if let (true, Some(slot)) = (external, self.slots.get(n)) {
+                if !self
+                    .wire
+                    .transmit(&slot.link, None, WireEventKind::Bfd(data.clone()))
+                {
+                    return;
+                }
+            }
+        }
+        let mut out = Vec::new();
+        if let Err(reason) = self.bfd.table.receive(&from, data, ttl, &mut out) {
+            debug!(router = %self.name, ?from, ?reason, "BFD packet dropped");
+        }
+        self.apply_bfd(from, out);
+        // RFC 5882 §3.2: a peer that went AdminDown switched BFD off on
+        // purpose; BGP no longer waits for it.
+        if let BfdKey::Neighbor(n) = from {
+            let admin_down = self
+                .bfd
+                .table
+                .get(&from)
+                .is_some_and(|s| s.view().remote_state == BfdState::AdminDown);
+            if admin_down && self.holding_bgp(n) {
+                self.release_bgp(n);
+            }
+        }
+    }
+
+    fn feed_bfd(&mut self, key: BfdKey, input: BfdInput) {
+        let mut out = Vec::new();
+        self.bfd.table.handle(&key, input, &mut out);
+        self.apply_bfd(key, out);
+    }
+
+    fn apply_bfd(&mut self, key: BfdKey, outputs: Vec<BfdOutput>) {
+        let BfdKey::Neighbor(neighbor) = key else {
+            return;
+        };
+        for output in outputs {
+            match output {
+                BfdOutput::Send(data) => self.bfd_send(neighbor, data),
+                BfdOutput::StartTimer { timer, after } => {
+                    self.bfd.timers.start((key, timer), Instant::now(), after)
+                }
+                BfdOutput::StopTimer(timer) => self.bfd.timers.stop((key, timer)),
+                BfdOutput::StateChanged {
+                    from,
+                    to,
+                    diagnostic,
+                } => self.bfd_state_changed(neighbor, from, to, diagnostic.to_string()),
+                BfdOutput::LeftUp { cause } => self.bfd_left_up(neighbor, cause),
+                BfdOutput::Dropped(reason) => {
+                    debug!(router = %self.name, neighbor, ?reason, "BFD packet dropped")
+                }
+            }
+        }
+    }
+
+    fn bfd_send(&mut self, neighbor: usize, data: Bytes) {
+        let (Some(link), Some(slot)) = (self.bfd.links.get(&neighbor), self.slots.get(neighbor))
+        else {
+            return;
+        };
+        if !self.wire.transmit(
+            &slot.link,
+            Some(&self.name),
+            WireEventKind::Bfd(data.clone()),
+        ) {
+            return;
+        }
+        match &link.path {
+            BfdPath::Virtual {
+                far_router,
+                far_neighbor,
+            } => {
+                if let Some(far) = self.peers_inboxes.get(*far_router) {
+                    // A virtual link is one hop: the packet arrives with the
+                    // TTL it left with (RFC 5881 §5).
+                    let _ = far.send(Event::BfdReceived {
+                        from: BfdKey::Neighbor(*far_neighbor),
+                        data,
+                        ttl: hybridlab_bfd::session::SINGLE_HOP_TTL,
+                    });
+                }
+            }
+            BfdPath::Udp(socket) => {
+                if let Err(e) = socket.try_send(&data) {
+                    debug!(router = %self.name, neighbor = %slot.name, error = %e, "BFD send failed");
+                }
+            }
+        }
+    }
+
+    fn bfd_state_changed(
+        &mut self,
+        neighbor: usize,
+        from: BfdState,
+        to: BfdState,
+        diagnostic: String,
+    ) {
+        if let Some(link) = self.bfd.links.get_mut(&neighbor) {
+            link.changed();
+        }
+        let name = self
+            .slots
+            .get(neighbor)
+            .map_or_else(String::new, |s| s.name.clone());
+        info!(router = %self.name, neighbor = %name, %from, %to, %diagnostic, "BFD state");
+        self.events.publish(LabEvent {
+            at: Instant::now(),
+            router: self.name.clone(),
+            neighbor: name,
+            kind: LabEventKind::BfdStateChanged {
+                from,
+                to,
+                diagnostic,
+            },
+        });
+        if to == BfdState::Up && self.holding_bgp(neighbor) {
+            self.release_bgp(neighbor);
+        }
+    }
+
+    /// RFC 5882 §3.2, RFC 9384: the path failed, so the BGP session goes
+    /// down now with Cease / BFD Down, and stays Idle until BFD is Up.
+    fn bfd_left_up(&mut self, neighbor: usize, cause: DownCause) {
+        let name = self.name.clone();
+        let Some(slot) = self.slots.get_mut(neighbor) else {
+            return;
+        };
+        let cause_text = crate::bfd::down_cause_text(cause);
+        if !cause.is_failure() {
+            info!(router = %name, neighbor = %slot.name, cause = %cause_text, "BFD left Up without a path failure: BGP left alone");
+            return;
+        }
+        let peer = slot.peer;
+        let parked = self.core.session(peer).and_then(|s| s.idle_reason());
+        if parked == Some(IdleReason::PrefixLimit) {
+            // Already down, and waiting for an operator: a restart when BFD
+            // returns would undo the prefix limit.
+            return;
+        }
+        warn!(router = %name, neighbor = %slot.name, cause = %cause_text, "BFD down: BGP session torn down with Cease / BFD Down, Idle until BFD is Up");
+        slot.status.bfd_teardown = Some(cause);
+        if let Some(link) = self.bfd.links.get_mut(&neighbor) {
+            link.holding_bgp = true;
+        }
+        self.feed(
+            peer,
+            SessionInput::Stop {
+                subcode: cease_subcode::BFD_DOWN,
+            },
+        );
+        if let Some(slot) = self.slots.get_mut(neighbor) {
+            slot.status.bfd_teardown = None;
+        }
+    }
+
+    fn release_bgp(&mut self, neighbor: usize) {
+        if let Some(link) = self.bfd.links.get_mut(&neighbor) {
+            link.holding_bgp = false;
+        }
+        if let Some(slot) = self.slots.get(neighbor) {
+            info!(router = %self.name, neighbor = %slot.name, "BFD Up again: BGP session starts");
+        }
+        self.feed_slot(neighbor, SessionInput::Start);
     }
 
     fn next_conn_id(&self) -> ConnId {
@@ -723,6 +973,13 @@ impl RouterTask {
                 reader.abort();
             }
         }
+    }
+}
+
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 

@@ -3,9 +3,11 @@
 //! the instant it saw the session reach Established).
 
 use crate::view::{MessageCounts, NotificationView, PrefixCounts, RouteView, SessionView};
+use hybridlab_bfd::DownCause;
 use hybridlab_bgp::packet::Origin;
 use hybridlab_bgp::router::{self as core, PeerId, Router};
 use hybridlab_bgp::session::{DownReason, SessionOutput, State};
+use std::time::SystemTime;
 use tokio::time::Instant;
 
 /// One session as the runtime saw it.
@@ -13,6 +15,13 @@ use tokio::time::Instant;
 pub(crate) struct PeerStatus {
     pub emulated: bool,
     established_at: Option<Instant>,
+    last_change: SystemTime,
+    /// Set while BFD takes the session down, so that its Down is told as
+    /// Cease / BFD Down rather than a plain stop.
+    pub bfd_teardown: Option<DownCause>,
+    /// The BFD teardown, while it is the last thing that brought the
+    /// session down; the core's own `last_error` otherwise.
+    bfd_error: Option<String>,
 }
 
 impl PeerStatus {
@@ -20,12 +29,36 @@ impl PeerStatus {
         PeerStatus {
             emulated,
             established_at: None,
+            last_change: SystemTime::now(),
+            bfd_teardown: None,
+            bfd_error: None,
+        }
+    }
+
+    /// A one-line reason for the logs and events.
+    pub(crate) fn describe_down(&self, reason: &DownReason) -> String {
+        match (reason, self.bfd_teardown) {
+            (DownReason::Stopped, Some(cause)) => format!(
+                "sent NOTIFICATION Cease / BFD Down (BFD: {})",
+                crate::bfd::down_cause_text(cause)
+            ),
+            _ => describe_down(reason),
         }
     }
 
     pub(crate) fn observe(&mut self, output: &SessionOutput, now: Instant) {
-        if let SessionOutput::StateChanged { to, .. } = output {
-            self.established_at = (*to == State::Established).then_some(now);
+        match output {
+            SessionOutput::StateChanged { to, .. } => {
+                self.established_at = (*to == State::Established).then_some(now);
+                self.last_change = SystemTime::now();
+            }
+            SessionOutput::Down(reason) => {
+                self.bfd_error = self
+                    .bfd_teardown
+                    .is_some()
+                    .then(|| self.describe_down(reason));
+            }
+            _ => {}
         }
     }
 
@@ -76,10 +109,12 @@ impl PeerStatus {
                 updates_sent: s.messages.updates_sent,
                 updates_received: s.messages.updates_received,
             },
-            last_error: s.last_error,
+            last_error: self.bfd_error.clone().or(s.last_error),
             last_notification_sent: s.last_notification_sent.map(notification),
             last_notification_received: s.last_notification_received.map(notification),
             as_loops: s.as_loops,
+            last_change_unix_ms: crate::bfd::unix_ms(self.last_change),
+            bfd_state: None,
         })
     }
 }

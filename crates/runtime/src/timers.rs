@@ -1,19 +1,17 @@
-//! The timers a router's sessions asked for, keyed by (peer, kind).
+//! The timers a router's sessions asked for, keyed by (peer, kind): one
+//! queue for BGP, one for BFD.
 //!
 //! Kept inside the router task rather than as spawned sleeps: a stopped or
 //! re-armed timer can never fire late, and `tokio::time::pause` turns every
 //! deadline into virtual time.
 
-use hybridlab_bgp::router::PeerId;
-use hybridlab_bgp::session::TimerKind;
 use std::collections::{BTreeSet, HashMap};
+use std::hash::Hash;
 use std::time::Duration;
 use tokio::time::Instant;
 
-type Key = (PeerId, TimerKind);
-
-#[derive(Debug, Default)]
-pub(crate) struct Timers {
+#[derive(Debug)]
+pub(crate) struct Timers<Key> {
     /// Ordered by deadline; the sequence number keeps arming order among
     /// equal deadlines, so expiries replay in the same order every run.
     queue: BTreeSet<(Instant, u64, Key)>,
@@ -21,7 +19,17 @@ pub(crate) struct Timers {
     seq: u64,
 }
 
-impl Timers {
+impl<Key> Default for Timers<Key> {
+    fn default() -> Self {
+        Timers {
+            queue: BTreeSet::new(),
+            armed: HashMap::new(),
+            seq: 0,
+        }
+    }
+}
+
+impl<Key: Copy + Ord + Hash> Timers<Key> {
     /// Arms (or re-arms) a timer.
     pub(crate) fn start(&mut self, key: Key, now: Instant, after: Duration) {
         self.stop(key);
@@ -55,11 +63,12 @@ impl Timers {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hybridlab_bgp::session::TimerKind;
 
     #[tokio::test(start_paused = true)]
     async fn rearming_replaces_and_order_is_by_deadline() {
         let now = Instant::now();
-        let mut t = Timers::default();
+        let mut t: Timers<(usize, TimerKind)> = Timers::default();
         t.start((0, TimerKind::Hold), now, Duration::from_secs(9));
         t.start((1, TimerKind::Keepalive), now, Duration::from_secs(3));
         t.start((0, TimerKind::Hold), now, Duration::from_secs(5));
@@ -74,7 +83,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn stopped_timers_never_fire() {
         let now = Instant::now();
-        let mut t = Timers::default();
+        let mut t: Timers<(usize, TimerKind)> = Timers::default();
         t.start((0, TimerKind::ConnectRetry), now, Duration::from_secs(1));
         t.start((0, TimerKind::Hold), now, Duration::from_secs(1));
         t.stop((0, TimerKind::ConnectRetry));

@@ -36,6 +36,14 @@ pub struct SessionView {
     /// held the router's own AS (RFC 4271 §9.1.2). Beyond the documented shape.
     #[serde(default)]
     pub as_loops: u64,
+    /// Wall-clock time (ms since the Unix epoch) at which the runtime saw
+    /// the session's last state change; the router's start before any.
+    #[serde(default)]
+    pub last_change_unix_ms: u64,
+    /// State of the neighbour's BFD session; `null` without BFD. Beyond the
+    /// documented shape.
+    #[serde(default)]
+    pub bfd_state: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,6 +89,95 @@ pub struct RouteView {
     pub med: Option<u32>,
     pub local_pref: Option<u32>,
     pub communities: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BfdReply {
+    pub bfd: Vec<BfdView>,
+    /// Per router, packets that reached no session (an unknown peer or
+    /// discriminator). Beyond the documented shape.
+    #[serde(default)]
+    pub routers: Vec<RouterBfdView>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RouterBfdView {
+    pub router: String,
+    /// Keyed by drop reason (`unknown_peer`, `bad_version`, ...).
+    pub unattributed_drops: BTreeMap<String, u64>,
+}
+
+/// One BFD session (docs/control-api.md, `GET /api/v1/bfd`). Intervals in
+/// microseconds, as on the wire.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BfdView {
+    pub router: String,
+    pub neighbor: String,
+    /// "external" or "emulated".
+    #[serde(default)]
+    pub kind: String,
+    pub peer_address: Option<IpAddr>,
+    pub local_address: Option<IpAddr>,
+    /// AdminDown Down Init Up.
+    pub state: String,
+    pub remote_state: String,
+    pub local_discriminator: u32,
+    pub remote_discriminator: u32,
+    pub local_diagnostic: String,
+    pub remote_diagnostic: String,
+    /// The diagnostic of the last change to Down or AdminDown.
+    pub last_diagnostic: Option<String>,
+    /// "detection time expired", "neighbor signaled down", "neighbor admin
+    /// down", "local admin down".
+    pub last_down_cause: Option<String>,
+    #[serde(default)]
+    pub passive: bool,
+    pub detect_mult: u8,
+    pub remote_detect_mult: u8,
+    pub desired_min_tx_us: u32,
+    pub required_min_rx_us: u32,
+    pub remote_desired_min_tx_us: u32,
+    pub remote_required_min_rx_us: u32,
+    pub tx_interval_us: u32,
+    /// `null` until the peer is heard.
+    pub detection_time_us: Option<u64>,
+    pub polling: bool,
+    pub last_change_unix_ms: u64,
+    pub last_change_secs_ago: f64,
+    /// BFD failed and keeps the neighbour's BGP session Idle until it is
+    /// Up again.
+    #[serde(default)]
+    pub holding_bgp: bool,
+    pub counters: BfdCounters,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BfdCounters {
+    pub sent: u64,
+    pub received: u64,
+    pub dropped_total: u64,
+    /// Keyed by drop reason: `bad_version`, `short_length`,
+    /// `length_exceeds_payload`, `zero_multiplier`, `multipoint`,
+    /// `zero_my_discriminator`, `zero_your_discriminator`,
+    /// `bad_authentication`, `unexpected_authentication`, `low_ttl`,
+    /// `unknown_discriminator`, `peer_mismatch`, `unknown_peer`,
+    /// `not_started`.
+    pub dropped: BTreeMap<String, u64>,
+    pub state_changes: u64,
+    pub up_transitions: u64,
+    pub failures: u64,
+}
+
+/// Every drop reason with its count, zeros included, under the core's own
+/// names.
+pub(crate) fn drop_counts(counts: &hybridlab_bfd::session::DropCounts) -> BTreeMap<String, u64> {
+    match serde_json::to_value(counts) {
+        Ok(serde_json::Value::Object(map)) => map
+            .into_iter()
+            .filter_map(|(k, v)| Some((k, v.as_u64()?)))
+            .collect(),
+        _ => BTreeMap::new(),
+    }
 }
 
 /// Body of `POST …/announce`.

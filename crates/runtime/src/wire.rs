@@ -56,6 +56,8 @@ pub enum WireEventKind {
     Data(Bytes),
     /// The sender closed its side (the FIN).
     Close,
+    /// A BFD Control packet: one UDP payload (RFC 5880 §4).
+    Bfd(Bytes),
 }
 
 /// Shared by every link of a lab; cheap to clone.
