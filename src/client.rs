@@ -5,8 +5,8 @@
 use crate::table::Table;
 use crate::Show;
 use hybridlab_runtime::view::{
-    AnnounceRequest, BlackholeRequest, CommandReply, ErrorReply, RoutesReply, SessionView,
-    SessionsReply, WithdrawRequest,
+    AnnounceRequest, BfdReply, BlackholeRequest, CommandReply, ErrorReply, RoutesReply,
+    SessionView, SessionsReply, WithdrawRequest,
 };
 use serde::de::DeserializeOwned;
 use std::process::ExitCode;
@@ -89,6 +89,16 @@ pub fn show(what: Show) -> ExitCode {
                     json(&r);
                 } else {
                     print!("{}", sessions_table(&r.sessions));
+                }
+            },
+        ),
+        Show::Bfd { json: as_json, api } => finish(
+            call::<BfdReply>(&api.addr, "GET", "/api/v1/bfd", None),
+            |r| {
+                if as_json {
+                    json(&r);
+                } else {
+                    print!("{}", bfd_table(&r, std::time::SystemTime::now()));
                 }
             },
         ),
@@ -232,6 +242,74 @@ fn sessions_table(sessions: &[SessionView]) -> String {
     t.render()
 }
 
+/// Microseconds as a short duration: `300ms`, `1.5s`.
+fn micros(us: u64) -> String {
+    if us % 1_000_000 == 0 {
+        format!("{}s", us / 1_000_000)
+    } else if us >= 1_000_000 {
+        format!("{:.1}s", us as f64 / 1e6)
+    } else if us % 1000 == 0 {
+        format!("{}ms", us / 1000)
+    } else {
+        format!("{us}us")
+    }
+}
+
+fn bfd_table(r: &BfdReply, now: std::time::SystemTime) -> String {
+    let now_ms = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let mut t = Table::new(&[
+        "ROUTER",
+        "NEIGHBOR",
+        "PEER",
+        "STATE",
+        "REMOTE",
+        "TX",
+        "DETECT",
+        "LAST DIAGNOSTIC",
+        "LAST CHANGE",
+    ]);
+    for b in &r.bfd {
+        let state = if b.holding_bgp {
+            format!("{} (holding BGP)", b.state)
+        } else {
+            b.state.clone()
+        };
+        t.row(vec![
+            b.router.clone(),
+            b.neighbor.clone(),
+            or_dash(b.peer_address),
+            state,
+            b.remote_state.clone(),
+            micros(u64::from(b.tx_interval_us)),
+            b.detection_time_us.map_or_else(|| "-".to_string(), micros),
+            b.last_diagnostic.clone().unwrap_or_else(|| "-".to_string()),
+            format!(
+                "{} ago",
+                duration(now_ms.saturating_sub(b.last_change_unix_ms) as f64 / 1000.0)
+            ),
+        ]);
+    }
+    let mut out = t.render();
+    for router in &r.routers {
+        let dropped: Vec<String> = router
+            .unattributed_drops
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(reason, n)| format!("{reason} {n}"))
+            .collect();
+        if !dropped.is_empty() {
+            out.push_str(&format!(
+                "{}: packets for no session: {}\n",
+                router.router,
+                dropped.join(", ")
+            ));
+        }
+    }
+    out
+}
+
 fn routes_table(r: &RoutesReply) -> String {
     let mut t = Table::new(&[
         "",
@@ -287,6 +365,48 @@ mod tests {
     fn path_segments_are_escaped() {
         assert_eq!(segment("cloud-1"), "cloud-1");
         assert_eq!(segment("a b/c"), "a%20b%2Fc");
+    }
+
+    #[test]
+    fn bfd_table_shows_state_intervals_and_age() {
+        use hybridlab_runtime::view::{BfdView, RouterBfdView};
+        let now = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_790_000_065_000);
+        let reply = BfdReply {
+            bfd: vec![BfdView {
+                router: "cloud".into(),
+                neighbor: "frr".into(),
+                peer_address: Some([192, 0, 2, 2].into()),
+                state: "Down".into(),
+                remote_state: "Down".into(),
+                tx_interval_us: 1_000_000,
+                detection_time_us: Some(900_000),
+                last_diagnostic: Some("Control Detection Time Expired".into()),
+                last_change_unix_ms: 1_790_000_000_000,
+                holding_bgp: true,
+                ..BfdView::default()
+            }],
+            routers: vec![RouterBfdView {
+                router: "cloud".into(),
+                unattributed_drops: [("unknown_peer".to_string(), 2), ("low_ttl".to_string(), 0)]
+                    .into_iter()
+                    .collect(),
+            }],
+        };
+        let text = bfd_table(&reply, now);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("ROUTER"), "{text}");
+        for cell in [
+            "cloud",
+            "192.0.2.2",
+            "Down (holding BGP)",
+            "1s",
+            "900ms",
+            "Control Detection Time Expired",
+            "00:01:05 ago",
+        ] {
+            assert!(lines[1].contains(cell), "{cell} in {text}");
+        }
+        assert_eq!(lines[2], "cloud: packets for no session: unknown_peer 2");
     }
 
     #[test]

@@ -38,7 +38,7 @@ enum Command {
     },
     /// Parse and validate a topology file; print every error.
     Validate { topology: PathBuf },
-    /// Show sessions or routes of a running lab.
+    /// Show sessions, routes or BFD sessions of a running lab.
     Show {
         #[command(subcommand)]
         what: Show,
@@ -98,6 +98,13 @@ enum Show {
     },
     Routes {
         router: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        api: ApiArg,
+    },
+    /// BFD sessions: state, intervals, last diagnostic, last change.
+    Bfd {
         #[arg(long)]
         json: bool,
         #[command(flatten)]
