@@ -1,7 +1,7 @@
 //! The shipped all-in-process topology (topologies/hybrid-failover.toml),
 //! run as the README's main job runs it, in virtual time: the cloud picks
 //! the direct path, fails over to the prepended backup when the direct
-//! link dies, and comes back when it returns.
+//! link dies (within a second: BFD on dx), and comes back when it returns.
 
 mod common;
 
@@ -32,7 +32,7 @@ async fn until_best_from(
                     return reason;
                 }
             }
-            tokio::time::sleep(Duration::from_millis(250)).await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     })
     .await
@@ -70,8 +70,22 @@ async fn hybrid_failover_prefers_dx_fails_over_to_vpn_and_back() {
         .link("cloud", "dx")
         .unwrap_or_else(|| panic!("no dx link"));
     lab.wire().set_blackhole(&dx, true);
+    let cut = tokio::time::Instant::now();
     let reason = until_best_from(&handle, "cloud", "10.20.0.0/16", "vpn").await;
     assert_eq!(reason.as_deref(), Some("only path"));
+    // BFD's 300 ms × 3, not the 9 s hold time (the poll adds up to 50 ms).
+    let failover = cut.elapsed();
+    assert!(failover < Duration::from_secs(1), "failover took {failover:?}");
+    let dx_session = handle
+        .sessions()
+        .await
+        .into_iter()
+        .find(|s| s.router == "cloud" && s.neighbor == "dx")
+        .unwrap_or_else(|| panic!("no dx session"));
+    assert_eq!(
+        dx_session.last_notification_sent.map(|n| (n.code, n.subcode)),
+        Some((6, 10))
+    );
 
     lab.wire().set_blackhole(&dx, false);
     until_best_from(&handle, "cloud", "10.20.0.0/16", "dx").await;
