@@ -24,6 +24,8 @@ pub struct BirdPeer {
     /// `receive limit N action disable`: Cease / Maximum Number of Prefixes
     /// Reached when the peer sends more.
     pub receive_limit: Option<u32>,
+    /// `bfd on;`: BGP follows the BFD session of [`BirdConfig::bfd`].
+    pub bfd: bool,
 }
 
 impl BirdPeer {
@@ -35,6 +37,7 @@ impl BirdPeer {
             remote_asn,
             password: None,
             receive_limit: None,
+            bfd: false,
         }
     }
 
@@ -61,6 +64,16 @@ pub struct BirdConfig {
     /// Filter statements applied to originated routes on export, e.g.
     /// `bgp_med = 100; bgp_path.prepend(65002);`.
     pub export_actions: String,
+    /// A `protocol bfd` for every interface (interop/bird/bfd.conf.tmpl).
+    pub bfd: Option<BirdBfd>,
+}
+
+/// Timers of BIRD's `protocol bfd`.
+#[derive(Clone, Copy, Debug)]
+pub struct BirdBfd {
+    pub min_rx_ms: u32,
+    pub min_tx_ms: u32,
+    pub multiplier: u8,
 }
 
 impl BirdConfig {
@@ -72,6 +85,7 @@ impl BirdConfig {
             networks: Vec::new(),
             extra_networks: Vec::new(),
             export_actions: String::new(),
+            bfd: None,
         }
     }
 
@@ -97,6 +111,17 @@ impl BirdConfig {
              bgp_origin = ORIGIN_IGP;\n  {}\n  accept;\n}}\n\n",
             self.export_actions
         );
+        if let Some(bfd) = &self.bfd {
+            body += &render_template(
+                "bird/bfd.conf.tmpl",
+                &[
+                    ("min_rx_ms", &bfd.min_rx_ms.to_string()),
+                    ("min_tx_ms", &bfd.min_tx_ms.to_string()),
+                    ("multiplier", &bfd.multiplier.to_string()),
+                ],
+            );
+            body.push('\n');
+        }
         for p in &self.peers {
             let afi = if p.is_v6() { "ipv6" } else { "ipv4" };
             let password = p
@@ -108,8 +133,9 @@ impl BirdConfig {
                 .receive_limit
                 .map(|n| format!(" receive limit {n} action disable;"))
                 .unwrap_or_default();
+            let bfd = if p.bfd { "  bfd on;\n" } else { "" };
             body += &format!(
-                "protocol bgp {name} {{\n  local {local} as {asn};\n  neighbor {nbr} as {remote};\n{password}\
+                "protocol bgp {name} {{\n  local {local} as {asn};\n  neighbor {nbr} as {remote};\n{password}{bfd}\
                  \x20 connect delay time 1;\n  connect retry time 2;\n  error wait time 1, 4;\n\
                  \x20 {afi} {{ import all; export filter export_originated;{limit} }};\n}}\n\n",
                 name = p.name,
@@ -374,4 +400,78 @@ pub fn parse_route_count(text: &str) -> Option<u64> {
         }
     }
     total
+}
+
+impl Bird {
+    /// `show bfd sessions`: every session of every `protocol bfd`.
+    pub fn bfd_sessions(&self) -> Result<Vec<BirdBfdSession>, String> {
+        Ok(BirdBfdSession::parse_all(
+            &self.birdc(&["show", "bfd", "sessions"])?,
+        ))
+    }
+
+    /// The session to `address`, if BIRD has one.
+    pub fn bfd_session(&self, address: &str) -> Result<Option<BirdBfdSession>, String> {
+        Ok(self
+            .bfd_sessions()?
+            .into_iter()
+            .find(|s| s.address == address))
+    }
+
+    /// BIRD's log; `debug protocols { events }` records BFD state changes.
+    pub fn log(&self) -> PathBuf {
+        self.dir.join("bird.log")
+    }
+}
+
+/// One row of `show bfd sessions`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BirdBfdSession {
+    pub address: String,
+    pub interface: String,
+    /// `Up`, `Down`, `Init`, `AdminDown`.
+    pub state: String,
+    /// BIRD's transmit interval: the larger of its own desired minimum and
+    /// the peer's required minimum (RFC 5880 §6.8.7). 0 before any packet.
+    pub interval_ms: u32,
+    /// BIRD's detection time: the larger of its required minimum and the
+    /// peer's desired minimum, times the peer's multiplier (§6.8.4).
+    pub timeout_ms: u32,
+}
+
+impl BirdBfdSession {
+    /// ```text
+    /// bfd1:
+    /// IP address                Interface  State      Since         Interval  Timeout
+    /// 192.0.2.1                 to-frr     Up         09:23:51        0.300    0.900
+    /// ```
+    pub fn parse_all(text: &str) -> Vec<BirdBfdSession> {
+        text.lines()
+            .filter_map(|l| {
+                let cols: Vec<&str> = l.split_whitespace().collect();
+                let [address, interface, state, _since, interval, timeout] = cols.as_slice() else {
+                    return None;
+                };
+                Some(BirdBfdSession {
+                    address: address.to_string(),
+                    interface: interface.to_string(),
+                    state: state.to_string(),
+                    interval_ms: parse_seconds_as_ms(interval)?,
+                    timeout_ms: parse_seconds_as_ms(timeout)?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// `0.300` → 300: BIRD prints seconds with three decimals.
+fn parse_seconds_as_ms(text: &str) -> Option<u32> {
+    let (secs, millis) = text.split_once('.')?;
+    if millis.len() != 3 {
+        return None;
+    }
+    secs.parse::<u32>()
+        .ok()?
+        .checked_mul(1000)?
+        .checked_add(millis.parse().ok()?)
 }

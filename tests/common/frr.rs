@@ -5,7 +5,7 @@
 use super::{parse_json, render_template, run_ok, Daemon, Lab, Netns};
 use serde_json::Value;
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub const BGPD: &str = "/usr/lib/frr/bgpd";
@@ -21,6 +21,9 @@ pub struct FrrNeighbor {
     /// Outbound route-map, defined in [`FrrConfig::extra`].
     pub route_map_out: Option<String>,
     pub max_prefix: Option<u32>,
+    /// `neighbor X bfd profile NAME`: bgpd asks bfdd (through zebra) for a
+    /// session with that profile. Needs [`Frr::start_with_bfd`].
+    pub bfd_profile: Option<String>,
 }
 
 impl FrrNeighbor {
@@ -31,7 +34,13 @@ impl FrrNeighbor {
             password: None,
             route_map_out: None,
             max_prefix: None,
+            bfd_profile: None,
         }
+    }
+
+    pub fn bfd_profile(mut self, profile: &str) -> Self {
+        self.bfd_profile = Some(profile.to_string());
+        self
     }
 
     pub fn password(mut self, pw: &str) -> Self {
@@ -80,6 +89,9 @@ impl FrrConfig {
             // updates at once.
             neighbors += &format!(" neighbor {a} timers connect 1\n");
             neighbors += &format!(" neighbor {a} advertisement-interval 0\n");
+            if let Some(profile) = &n.bfd_profile {
+                neighbors += &format!(" neighbor {a} bfd profile {profile}\n");
+            }
             let af = if n.is_v6() { &mut af6 } else { &mut af4 };
             *af += &format!("  neighbor {a} activate\n");
             if let Some(rm) = &n.route_map_out {
@@ -109,16 +121,102 @@ impl FrrConfig {
     }
 }
 
-/// A running bgpd.
+/// A running bgpd, with zebra and bfdd beside it when started by
+/// [`Frr::start_with_bfd`].
 pub struct Frr {
     pub ns: Netns,
     pub dir: PathBuf,
     pub asn: u32,
     pub daemon: Daemon,
+    /// zebra and bfdd; dropped after bgpd, so bgpd never sees them vanish.
+    pub helpers: Vec<Daemon>,
 }
+
+/// `bfd` / `profile NAME` of bfdd.conf (interop/frr/bfdd.conf.tmpl).
+#[derive(Clone, Debug)]
+pub struct FrrBfdProfile {
+    pub name: String,
+    pub min_rx_ms: u32,
+    pub min_tx_ms: u32,
+    pub multiplier: u8,
+}
+
+impl FrrBfdProfile {
+    pub fn new(name: &str, min_rx_ms: u32, min_tx_ms: u32, multiplier: u8) -> Self {
+        FrrBfdProfile {
+            name: name.to_string(),
+            min_rx_ms,
+            min_tx_ms,
+            multiplier,
+        }
+    }
+}
+
+pub const ZEBRA: &str = "/usr/lib/frr/zebra";
+pub const BFDD: &str = "/usr/lib/frr/bfdd";
 
 impl Frr {
     pub fn start(lab: &Lab, ns: &Netns, config: &FrrConfig) -> Frr {
+        Self::start_bgpd(lab, ns, config, Vec::new())
+    }
+
+    /// zebra, bfdd and bgpd sharing one zserv socket: bgpd registers its
+    /// BFD sessions with zebra, which hands them to bfdd. bgpd keeps `-n`
+    /// (no FIB), zebra only learns the namespace's interfaces.
+    pub fn start_with_bfd(
+        lab: &Lab,
+        ns: &Netns,
+        config: &FrrConfig,
+        profile: &FrrBfdProfile,
+    ) -> Frr {
+        let dir = lab.subdir(&format!("frr-{}", ns.name));
+        let d = dir.display().to_string();
+        let zebra_conf =
+            render_template("frr/zebra.conf.tmpl", &[("hostname", "frr"), ("dir", &d)]);
+        let bfdd_conf = render_template(
+            "frr/bfdd.conf.tmpl",
+            &[
+                ("hostname", "frr"),
+                ("dir", &d),
+                ("profile", &profile.name),
+                ("min_rx_ms", &profile.min_rx_ms.to_string()),
+                ("min_tx_ms", &profile.min_tx_ms.to_string()),
+                ("multiplier", &profile.multiplier.to_string()),
+            ],
+        );
+        fs::write(dir.join("zebra.conf"), zebra_conf)
+            .unwrap_or_else(|e| panic!("write zebra.conf: {e}"));
+        fs::write(dir.join("bfdd.conf"), bfdd_conf)
+            .unwrap_or_else(|e| panic!("write bfdd.conf: {e}"));
+        run_ok(Command::new("chown").args(["-R", "frr:frr", &d]));
+        let mut helpers = Vec::new();
+        for name in ["zebra", "bfdd"] {
+            lab.track_log(&format!("{name}.log"), &dir.join(format!("{name}.log")));
+            let mut cmd = ns.command(&format!("/usr/lib/frr/{name}"));
+            cmd.args(["-P", "0", "--vty_socket", &d])
+                .args(["-z", &format!("{d}/zserv.api")])
+                .args(["-i", &format!("{d}/{name}.pid")])
+                .args(["-f", &format!("{d}/{name}.conf")]);
+            if name == "bfdd" {
+                cmd.args(["--bfdctl", &format!("{d}/bfdd.sock")]);
+            }
+            helpers.push(Daemon::spawn(
+                lab,
+                name,
+                cmd,
+                &dir.join(format!("{name}.stdout")),
+            ));
+            // bgpd and bfdd give up on a zserv socket that is not there yet.
+            lab.wait(
+                &format!("{name} to answer vtysh"),
+                std::time::Duration::from_secs(20),
+                || vtysh_daemon(&dir, name, &["show version"]).map(|_| ()),
+            );
+        }
+        Self::start_bgpd(lab, ns, config, helpers)
+    }
+
+    fn start_bgpd(lab: &Lab, ns: &Netns, config: &FrrConfig, helpers: Vec<Daemon>) -> Frr {
         let dir = lab.subdir(&format!("frr-{}", ns.name));
         let d = dir.display().to_string();
         fs::write(dir.join("bgpd.conf"), config.render("frr", &d))
@@ -137,6 +235,7 @@ impl Frr {
             dir,
             asn: config.asn,
             daemon,
+            helpers,
         };
         lab.wait(
             "bgpd to answer vtysh",
@@ -149,21 +248,7 @@ impl Frr {
     /// Runs vtysh commands against this bgpd; `Err` with the output when
     /// vtysh fails.
     pub fn vtysh(&self, commands: &[&str]) -> Result<String, String> {
-        let mut cmd = Command::new(VTYSH);
-        cmd.arg("--vty_socket").arg(&self.dir).args(["-d", "bgpd"]);
-        for c in commands {
-            cmd.args(["-c", c]);
-        }
-        let out = cmd.output().map_err(|e| format!("vtysh: {e}"))?;
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        if !out.status.success() {
-            return Err(format!(
-                "vtysh {commands:?} failed ({}): {stdout}{}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        Ok(stdout)
+        vtysh_daemon(&self.dir, "bgpd", commands)
     }
 
     pub fn json(&self, command: &str) -> Result<Value, String> {
@@ -229,5 +314,46 @@ impl Frr {
         v[afi]["peers"][address]["pfxRcd"]
             .as_u64()
             .ok_or_else(|| format!("no {afi}.peers.{address}.pfxRcd in {v}"))
+    }
+}
+
+/// Runs vtysh commands against one daemon of a run directory; `Err` with
+/// the output when vtysh fails.
+fn vtysh_daemon(dir: &Path, daemon: &str, commands: &[&str]) -> Result<String, String> {
+    let mut cmd = Command::new(VTYSH);
+    cmd.arg("--vty_socket").arg(dir).args(["-d", daemon]);
+    for c in commands {
+        cmd.args(["-c", c]);
+    }
+    let out = cmd.output().map_err(|e| format!("vtysh: {e}"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.status.success() {
+        return Err(format!(
+            "vtysh -d {daemon} {commands:?} failed ({}): {stdout}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(stdout)
+}
+
+impl Frr {
+    /// `show bfd peers json` from bfdd: one object per session.
+    pub fn bfd_peers(&self) -> Result<Vec<Value>, String> {
+        let text = vtysh_daemon(&self.dir, "bfdd", &["show bfd peers json"])?;
+        parse_json("show bfd peers json", &text)?
+            .as_array()
+            .cloned()
+            .ok_or_else(|| format!("show bfd peers json: not an array: {text}"))
+    }
+
+    /// bfdd's session to `address` (field `peer`), if it has one.
+    pub fn bfd_peer(&self, address: &str) -> Result<Option<Value>, String> {
+        Ok(self.bfd_peers()?.into_iter().find(|p| p["peer"] == address))
+    }
+
+    /// bfdd's log, where `debug bfd peer` records every state change.
+    pub fn bfdd_log(&self) -> PathBuf {
+        self.dir.join("bfdd.log")
     }
 }

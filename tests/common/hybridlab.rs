@@ -23,6 +23,38 @@ pub struct HlNeighbor {
     pub next_hop6: Option<String>,
     pub max_prefix: Option<u32>,
     pub export: Vec<String>,
+    pub bfd: Option<HlBfd>,
+}
+
+/// `bfd` of a neighbour (docs/topology.md, "BFD on a neighbour").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HlBfd {
+    /// `bfd = true`: the defaults, 300 ms × 3.
+    Default,
+    /// `bfd = { min_tx = MS, min_rx = MS, multiplier = N, passive = B }`.
+    Timers {
+        min_tx_ms: u32,
+        min_rx_ms: u32,
+        multiplier: u8,
+        passive: bool,
+    },
+}
+
+impl HlBfd {
+    fn to_toml(&self) -> String {
+        match self {
+            HlBfd::Default => "true".to_string(),
+            HlBfd::Timers {
+                min_tx_ms,
+                min_rx_ms,
+                multiplier,
+                passive,
+            } => format!(
+                "{{ min_tx = {min_tx_ms}, min_rx = {min_rx_ms}, multiplier = {multiplier}, \
+                 passive = {passive} }}"
+            ),
+        }
+    }
 }
 
 impl HlNeighbor {
@@ -43,6 +75,7 @@ impl HlNeighbor {
             next_hop6: None,
             max_prefix: None,
             export: Vec::new(),
+            bfd: None,
         }
     }
 
@@ -121,6 +154,9 @@ impl Topology {
                 }
                 if let Some(max) = n.max_prefix {
                     let _ = writeln!(s, "  max_prefix = {max}");
+                }
+                if let Some(bfd) = &n.bfd {
+                    let _ = writeln!(s, "  bfd = {}", bfd.to_toml());
                 }
                 s.push('\n');
             }

@@ -14,6 +14,7 @@
 // Each test binary uses a different subset of the harness.
 #![allow(dead_code)]
 
+pub mod bfd;
 pub mod bird;
 pub mod frr;
 pub mod hybridlab;
