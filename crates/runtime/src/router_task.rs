@@ -453,6 +453,12 @@ impl RouterTask {
 
     async fn shutdown(&mut self) {
         info!(router = %self.name, "shutting down: Cease / Administrative Shutdown to every peer");
+        // RFC 5882 §3.2: BFD AdminDown first, so peers read the end of the
+        // sessions as deliberate and not as a path failure.
+        let neighbors: Vec<usize> = self.bfd.links.keys().copied().collect();
+        for neighbor in neighbors {
+            self.feed_bfd(BfdKey::Neighbor(neighbor), BfdInput::AdminDown);
+        }
         let mut out = Vec::new();
         self.core.shutdown(&mut out);
         self.apply(out);

@@ -235,6 +235,13 @@ async fn blackhole_takes_bfd_down_at_the_detection_time_and_bgp_with_it() {
         );
         assert!(v.holding_bgp);
         assert_eq!(v.counters.failures, 1);
+        // Both changes were seen in one virtual instant (wall clocks drift
+        // a little while the test runs).
+        let bgp_ms = session(&handle, router).await.last_change_unix_ms;
+        assert!(
+            bgp_ms.abs_diff(v.last_change_unix_ms) < 1000,
+            "{bgp_ms} {v:?}"
+        );
     }
     // The Cease went out on a's connection, and the cut link ate it.
     let mut ceases = 0;
@@ -282,6 +289,31 @@ async fn blackhole_takes_bfd_down_at_the_detection_time_and_bgp_with_it() {
     assert_eq!(s.state, "Established");
     assert!(!bfd_view(&handle, "a").await.holding_bgp);
     run.lab.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_says_admin_down_which_is_no_failure() {
+    let mut run = start(&pair("", "bfd = true", "bfd = true")).await;
+    bfd_to(&mut run.events, "a", BfdState::Up).await;
+    established(&mut run.events, "b", "a").await;
+    while run.tap.try_recv().is_ok() {}
+    run.lab.shutdown().await;
+    // a's last BFD packets say AdminDown (state 0) with diagnostic 7.
+    let mut admin_down = 0;
+    while let Ok(e) = run.tap.try_recv() {
+        if let (Some("a"), WireEventKind::Bfd(p)) = (e.from.as_deref(), &e.kind) {
+            if p.get(1).map(|b| b >> 6) == Some(0) && p.first().map(|b| b & 0x1f) == Some(7) {
+                admin_down += 1;
+            }
+        }
+    }
+    assert!(admin_down >= 1, "an AdminDown packet from a");
+    // b learnt it as AdminDown, not a failure: no Cease / BFD Down from b.
+    while let Ok(e) = run.events.try_recv() {
+        if let LabEventKind::Down(reason) = &e.kind {
+            assert!(!reason.contains("BFD"), "{e:?}");
+        }
+    }
 }
 
 #[tokio::test(start_paused = true)]
