@@ -8,9 +8,7 @@ mod common;
 
 use common::bfd::{self, BfdPair, Cut, PeerView};
 use common::bird::{Bird, BirdBfd, BirdBfdSession, BirdConfig, BirdPeer};
-use common::hybridlab::{
-    HlBfd, HlNeighbor, HlRouter, Hybridlab, Topology, CLOUD, CLOUD_ASN, CLOUD_ID,
-};
+use common::hybridlab::{HlBfd, Hybridlab, CLOUD, CLOUD_ASN};
 use common::{veth, Daemon, Lab, Link, Netns};
 use std::time::Duration;
 
@@ -55,12 +53,22 @@ impl PeerView for BirdView<'_> {
     }
 }
 
+/// `bfd = { min_tx = 300, min_rx = 300, multiplier = 3, passive = false }`.
+fn explicit_timers() -> HlBfd {
+    HlBfd::Timers {
+        min_tx_ms: 300,
+        min_rx_ms: 300,
+        multiplier: 3,
+        passive: false,
+    }
+}
+
 /// One lab: hybridlab (`cloud`, neighbour `bird` with explicit 300/300/3
 /// timers) and BIRD (`protocol bfd` 300/300/3, `bfd on`), a capture of the
 /// link. Fields drop in order: capture and daemons before the lab deletes
 /// the namespaces.
 struct Setup {
-    _capture: Daemon,
+    _capture: Option<Daemon>,
     hl: Hybridlab,
     bird: Bird,
     hl_ns: Netns,
@@ -89,26 +97,8 @@ impl Setup {
         });
         let bird = Bird::start(&lab, &bird_ns, &config);
 
-        let mut neighbor = HlNeighbor::new("bird", &link.b4, BIRD_ASN);
         // The table form, spelled out (the FRR tests use `bfd = true`).
-        neighbor.bfd = Some(HlBfd::Timers {
-            min_tx_ms: 300,
-            min_rx_ms: 300,
-            multiplier: 3,
-            passive: false,
-        });
-        let topology = Topology {
-            name: "bird-bfd".to_string(),
-            routers: vec![HlRouter {
-                name: CLOUD.to_string(),
-                asn: CLOUD_ASN,
-                router_id: CLOUD_ID.to_string(),
-                networks: vec!["10.10.0.0/16".to_string()],
-                listen: vec![format!("{}:179", link.a4)],
-                neighbors: vec![neighbor],
-            }],
-            policies: Vec::new(),
-        };
+        let topology = bfd::topology(&link, "bird", BIRD_ASN, explicit_timers());
         let hl = Hybridlab::start(&lab, &hl_ns, &topology);
         Setup {
             _capture: capture,
@@ -202,6 +192,7 @@ fn bird_bfd_comes_up_at_300ms_x3_on_both_sides() {
             timeout_ms: 900,
         }
     );
+    pair.check_wire_rate();
 }
 
 #[test]
@@ -411,4 +402,27 @@ fn frr_and_bird_detect_a_silent_cut_between_themselves() {
     bfd::undrop_input(&bird_ns);
     lab.wait("BFD Up again", Duration::from_secs(30), both_up);
     frr.wait_established(&lab, &link.b4);
+}
+
+/// Both spellings of `bfd` the tests write parse with hybridlab's own
+/// parser (unprivileged: a change of format breaks this, not every lab).
+#[test]
+fn bfd_topologies_parse() {
+    let link = Link {
+        a_if: "to-peer".into(),
+        b_if: "to-hl".into(),
+        a4: "192.0.2.1".into(),
+        b4: "192.0.2.2".into(),
+        a6: "2001:db8:0:1::1".into(),
+        b6: "2001:db8:0:1::2".into(),
+    };
+    for bfd in [HlBfd::Default, explicit_timers()] {
+        let text = bfd::topology(&link, "peer", 65001, bfd).to_toml();
+        let parsed = hybridlab_topology::parse("bfd.toml", &text);
+        assert!(
+            parsed.is_ok(),
+            "{text}\n{}",
+            parsed.err().map(|e| e.to_string()).unwrap_or_default()
+        );
+    }
 }

@@ -7,7 +7,9 @@
 //! against the instant the cut was in place, the peer's from its own log
 //! lines at millisecond precision. Both clocks are this machine's.
 
-use super::hybridlab::{Hybridlab, BIN};
+use super::hybridlab::{
+    HlBfd, HlNeighbor, HlRouter, Hybridlab, Topology, CLOUD, CLOUD_ASN, CLOUD_ID,
+};
 use super::{parse_json, run_ok, Daemon, Lab, Link, Netns};
 use serde_json::Value;
 use std::io::Write as _;
@@ -39,7 +41,8 @@ const DETECT_WAIT: Duration = Duration::from_secs(10);
 const RECOVER_WAIT: Duration = Duration::from_secs(30);
 
 /// Whether the BFD interop tests run: [`super::interop_enabled`], plus the
-/// FRR daemons and `nft` they need on top of the BGP tests'.
+/// FRR daemons and `nft` they need on top of the BGP tests'. With
+/// [`super::INTEROP_ENV`] set, a missing one is a failure.
 pub fn interop_enabled(test: &str) -> bool {
     if !super::interop_enabled(test) {
         return false;
@@ -55,25 +58,7 @@ pub fn interop_enabled(test: &str) -> bool {
         super::INTEROP_ENV,
         missing.join(", ")
     );
-    hybridlab_has_bfd(test)
-}
-
-/// The BFD runtime (`hybridlab show bfd`) is being wired in while these
-/// tests are written. Until the CLI knows the command, the tests skip; once
-/// it does, they run and any failure is a failure.
-fn hybridlab_has_bfd(test: &str) -> bool {
-    static SUPPORTED: OnceLock<bool> = OnceLock::new();
-    let supported = *SUPPORTED.get_or_init(|| {
-        let out = Command::new(BIN)
-            .args(["show", "bfd", "--json", "--help"])
-            .output()
-            .unwrap_or_else(|e| panic!("run {BIN}: {e}"));
-        !String::from_utf8_lossy(&out.stderr).contains("unrecognized subcommand")
-    });
-    if !supported {
-        eprintln!("{test}: skipped: this hybridlab has no `show bfd` (BFD runtime not built yet)");
-    }
-    supported
+    true
 }
 
 fn succeeds(cmd: &mut Command) -> bool {
@@ -121,6 +106,25 @@ pub trait PeerView {
     fn bgp_summary(&self) -> Result<String, String>;
     /// The first Up → Down of its BFD session logged at or after `after_ms`.
     fn bfd_down_logged(&self, after_ms: u64) -> Option<u64>;
+}
+
+/// hybridlab's side of every BFD test: router `cloud` on side A of `link`,
+/// originating 10.10.0.0/16, with one IPv4 neighbour on side B running BFD.
+pub fn topology(link: &Link, neighbor: &str, remote_asn: u32, bfd: HlBfd) -> Topology {
+    let mut n = HlNeighbor::new(neighbor, &link.b4, remote_asn);
+    n.bfd = Some(bfd);
+    Topology {
+        name: format!("{neighbor}-bfd"),
+        routers: vec![HlRouter {
+            name: CLOUD.to_string(),
+            asn: CLOUD_ASN,
+            router_id: CLOUD_ID.to_string(),
+            networks: vec!["10.10.0.0/16".to_string()],
+            listen: vec![format!("{}:179", link.a4)],
+            neighbors: vec![n],
+        }],
+        policies: Vec::new(),
+    }
 }
 
 /// How the link is cut.
@@ -190,17 +194,31 @@ pub fn undrop_input(ns: &Netns) {
     );
 }
 
+pub const DUMPCAP: &str = "/usr/bin/dumpcap";
+
 /// `dumpcap` on one interface for the whole test, classic pcap in the lab
-/// directory (kept when a test fails), for evidence with tshark.
-pub fn capture(lab: &Lab, ns: &Netns, ifname: &str) -> Daemon {
+/// directory (kept when a test fails), for evidence with tshark. Optional:
+/// without Wireshark's dumpcap the test runs uncaptured.
+pub fn capture(lab: &Lab, ns: &Netns, ifname: &str) -> Option<Daemon> {
+    if !Path::new(DUMPCAP).exists() {
+        eprintln!("no {DUMPCAP} (package wireshark-common): no capture of {ifname}");
+        return None;
+    }
     let dir = lab.subdir("pcap");
     let file = dir.join(format!("{}-{ifname}.pcap", ns.name));
-    let mut cmd = ns.command("dumpcap");
+    let mut cmd = ns.command(DUMPCAP);
     cmd.args(["-q", "-P", "-i", ifname, "-w"]).arg(&file);
     let daemon = Daemon::spawn(lab, "dumpcap", cmd, &dir.join("dumpcap.log"));
-    // dumpcap only captures once it has opened the interface.
-    std::thread::sleep(Duration::from_millis(300));
-    daemon
+    // dumpcap writes the pcap header once it listens on the interface.
+    lab.wait(
+        "dumpcap to start",
+        Duration::from_secs(10),
+        || match std::fs::metadata(&file) {
+            Ok(m) if m.len() >= 24 => Ok(()),
+            other => Err(format!("{}: {other:?}", file.display())),
+        },
+    );
+    Some(daemon)
 }
 
 /// One BFD-protected BGP session between hybridlab and a real peer over
@@ -428,6 +446,48 @@ impl BfdPair<'_> {
             bgp_up >= bfd_up,
             "BGP Established at {bgp_up}, before BFD Up at {bfd_up}\nBFD {bfd}\nBGP {bgp}"
         );
+    }
+
+    /// The agreed interval is the one on the wire: over a few seconds both
+    /// directions average 75–100 % of 300 ms (jitter, RFC 5880 §6.8.7).
+    /// hybridlab's `counters` count both.
+    pub fn check_wire_rate(&self) {
+        let counters = |b: &Value| {
+            (
+                b["counters"]["sent"].as_u64().unwrap_or(0),
+                b["counters"]["received"].as_u64().unwrap_or(0),
+            )
+        };
+        let fetch = || {
+            self.hl
+                .bfd_session(self.neighbor)
+                .unwrap_or_else(|e| self.lab.fail(&e))
+        };
+        let before = fetch();
+        let start = std::time::Instant::now();
+        // Real daemons send on their own clocks: the window is wall time.
+        self.lab.hold("BFD to stay Up", Duration::from_secs(4), || {
+            let b = self.hl.bfd_session(self.neighbor)?;
+            if b["state"] == "Up" {
+                Ok(())
+            } else {
+                Err(b.to_string())
+            }
+        });
+        let after = fetch();
+        let elapsed_ms = start.elapsed().as_millis() as u64;
+        let ((sent0, received0), (sent1, received1)) = (counters(&before), counters(&after));
+        for (what, n) in [
+            ("sent", sent1.saturating_sub(sent0)),
+            ("received", received1.saturating_sub(received0)),
+        ] {
+            let mean = elapsed_ms.checked_div(n).unwrap_or(u64::MAX);
+            assert!(
+                (200..=330).contains(&mean),
+                "{what}: {n} packets in {elapsed_ms} ms, one per {mean} ms\nbefore {before}\nafter {after}"
+            );
+        }
+        assert_eq!(after["state"], "Up", "{after}");
     }
 
     /// Cut, check the fall, restore, check the return.
