@@ -360,6 +360,11 @@ fn frr_and_bird_detect_a_silent_cut_between_themselves() {
     assert_eq!(f["remote-detect-multiplier"], 3, "{f}");
     assert_eq!((b.interval_ms, b.timeout_ms), (300, 900), "{b:?}");
     frr.wait_established(&lab, &link.b4);
+    // Cut a steady session, not the handshake: bgpd has FRR's bfdd replace
+    // the session once it knows its local address.
+    lab.hold("BFD to stay Up", Duration::from_secs(2), || {
+        both_up().map(|_| ())
+    });
 
     let started = bfd::unix_ms_now();
     bfd::drop_input(&bird_ns, &link.b_if);

@@ -37,6 +37,8 @@ pub const BGP_FOLLOWS_BFD_MS: i64 = 50;
 /// The time allowed for a cut to be detected before a test gives up (far
 /// beyond the asserted bound, so a late detection is measured, not timed out).
 const DETECT_WAIT: Duration = Duration::from_secs(10);
+/// How long a session runs Up before it is cut.
+const SETTLE: Duration = Duration::from_secs(1);
 /// BFD's slow rate outside Up is 1 s (RFC 5880 §6.8.3), then BGP reconnects.
 const RECOVER_WAIT: Duration = Duration::from_secs(30);
 
@@ -284,7 +286,11 @@ impl BfdPair<'_> {
         )
     }
 
+    /// Cuts the link after the session has run steadily for a while: cut
+    /// right after coming Up, the last packets would be the handshake's,
+    /// and FRR briefly recreates a new session with its local address.
     pub fn cut(&self, how: Cut) -> CutInstants {
+        self.hold_up(SETTLE);
         let started_ms = unix_ms_now();
         match how {
             Cut::SilentLoss => {
@@ -412,6 +418,28 @@ impl BfdPair<'_> {
             peer_ms,
             bgp_after_bfd_ms,
         }
+    }
+
+    /// BFD Up and BGP Established on hybridlab, BFD Up at the peer, for
+    /// all of `period`.
+    pub fn hold_up(&self, period: Duration) {
+        let label = self.peer.label();
+        self.lab.hold(
+            &format!("BFD Up and BGP Established at hybridlab, BFD Up at {label}"),
+            period,
+            || {
+                let (bfd, bgp) = self.views()?;
+                let peer_bfd = self.peer.bfd_state()?;
+                if bfd["state"] == "Up"
+                    && bgp["state"] == "Established"
+                    && peer_bfd.as_deref() == Some("Up")
+                {
+                    Ok(())
+                } else {
+                    Err(format!("BFD {bfd}\nBGP {bgp}\n{label} BFD {peer_bfd:?}"))
+                }
+            },
+        );
     }
 
     /// While the link is cut, hybridlab's BGP session stays Idle: it is
