@@ -6,10 +6,10 @@
 
 mod common;
 
-use common::bfd::{self, BfdPair, Cut, PeerView};
+use common::bfd::{self, BfdPair, Capture, Cut, PeerView};
 use common::bird::{Bird, BirdBfd, BirdBfdSession, BirdConfig, BirdPeer};
 use common::hybridlab::{HlBfd, Hybridlab, CLOUD, CLOUD_ASN};
-use common::{veth, Daemon, Lab, Link, Netns};
+use common::{veth, Lab, Link, Netns};
 use std::time::Duration;
 
 const BIRD_ASN: u32 = 65001;
@@ -68,7 +68,7 @@ fn explicit_timers() -> HlBfd {
 /// link. Fields drop in order: capture and daemons before the lab deletes
 /// the namespaces.
 struct Setup {
-    _capture: Option<Daemon>,
+    capture: Option<Capture>,
     hl: Hybridlab,
     bird: Bird,
     hl_ns: Netns,
@@ -101,7 +101,7 @@ impl Setup {
         let topology = bfd::topology(&link, "bird", BIRD_ASN, explicit_timers());
         let hl = Hybridlab::start(&lab, &hl_ns, &topology);
         Setup {
-            _capture: capture,
+            capture,
             hl,
             bird,
             hl_ns,
@@ -154,7 +154,8 @@ fn bird_bfd_comes_up_at_300ms_x3_on_both_sides() {
     if !bfd::interop_enabled("bird_bfd_comes_up_at_300ms_x3_on_both_sides") {
         return;
     }
-    let s = Setup::new("bfdbirdup");
+    let mut s = Setup::new("bfdbirdup");
+    let capture = s.capture.take();
     let view = s.view();
     let pair = s.pair(&view);
     let b = pair.wait_all_up();
@@ -193,6 +194,7 @@ fn bird_bfd_comes_up_at_300ms_x3_on_both_sides() {
         }
     );
     pair.check_wire_rate();
+    pair.check_wire(capture);
 }
 
 #[test]

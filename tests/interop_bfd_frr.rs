@@ -6,10 +6,10 @@
 
 mod common;
 
-use common::bfd::{self, BfdPair, Cut, PeerView};
+use common::bfd::{self, BfdPair, Capture, Cut, PeerView};
 use common::frr::{Frr, FrrBfdProfile, FrrConfig, FrrNeighbor};
 use common::hybridlab::{HlBfd, Hybridlab, CLOUD, CLOUD_ASN};
-use common::{veth, Daemon, Lab, Link, Netns};
+use common::{veth, Lab, Link, Netns};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -76,7 +76,7 @@ impl PeerView for FrrPeer<'_> {
 /// (profile `dx`, 300/300/3), a capture of the link. Fields drop in order:
 /// capture and daemons before the lab deletes the namespaces.
 struct Setup {
-    _capture: Option<Daemon>,
+    capture: Option<Capture>,
     hl: Hybridlab,
     frr: Frr,
     hl_ns: Netns,
@@ -103,7 +103,7 @@ impl Setup {
         let topology = bfd::topology(&link, "frr", FRR_ASN, HlBfd::Default);
         let hl = Hybridlab::start(&lab, &hl_ns, &topology);
         Setup {
-            _capture: capture,
+            capture,
             hl,
             frr,
             hl_ns,
@@ -146,7 +146,8 @@ fn frr_bfd_comes_up_at_300ms_x3_on_both_sides() {
     if !bfd::interop_enabled("frr_bfd_comes_up_at_300ms_x3_on_both_sides") {
         return;
     }
-    let s = Setup::new("bfdfrrup");
+    let mut s = Setup::new("bfdfrrup");
+    let capture = s.capture.take();
     let peer = s.peer();
     let pair = s.pair(&peer);
     let b = pair.wait_all_up();
@@ -193,6 +194,7 @@ fn frr_bfd_comes_up_at_300ms_x3_on_both_sides() {
     );
 
     pair.check_wire_rate();
+    pair.check_wire(capture);
 }
 
 #[test]

@@ -13,7 +13,7 @@ use super::hybridlab::{
 use super::{parse_json, run_ok, Daemon, Lab, Link, Netns};
 use serde_json::Value;
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -197,11 +197,98 @@ pub fn undrop_input(ns: &Netns) {
 }
 
 pub const DUMPCAP: &str = "/usr/bin/dumpcap";
+pub const TSHARK: &str = "/usr/bin/tshark";
+
+/// A running capture and the file it writes.
+pub struct Capture {
+    pub file: PathBuf,
+    daemon: Daemon,
+}
+
+impl Capture {
+    /// Stops dumpcap (so the file is complete) and decodes every BFD
+    /// Control packet `from` sent, as tshark reads them: `None` without
+    /// tshark.
+    pub fn bfd_packets_from(self, from: &str) -> Option<Vec<WireBfd>> {
+        drop(self.daemon);
+        if !Path::new(TSHARK).exists() {
+            eprintln!("no {TSHARK}: BFD packets on the wire not checked");
+            return None;
+        }
+        // Not ICMP errors quoting a peer's packet (sent before hybridlab listened).
+        let filter = format!("bfd && ip.src == {from} && !icmp");
+        let out = run_ok(
+            Command::new(TSHARK)
+                .arg("-r")
+                .arg(&self.file)
+                .args(["-Y", &filter, "-T", "fields", "-E", "separator=,"])
+                .args(WireBfd::FIELDS.iter().flat_map(|f| ["-e", f])),
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        let packets = text
+            .lines()
+            .map(|l| {
+                WireBfd::parse(l)
+                    .unwrap_or_else(|| panic!("tshark line `{l}` from {}", self.file.display()))
+            })
+            .collect();
+        Some(packets)
+    }
+}
+
+/// One BFD Control packet as tshark decodes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WireBfd {
+    pub ttl: u8,
+    pub src_port: u16,
+    pub dst_port: u16,
+    /// RFC 5880 §4.1 State: 0 AdminDown, 1 Down, 2 Init, 3 Up.
+    pub state: u8,
+    pub detect_mult: u8,
+    pub desired_min_tx_us: u32,
+    pub required_min_rx_us: u32,
+}
+
+impl WireBfd {
+    const FIELDS: [&'static str; 7] = [
+        "ip.ttl",
+        "udp.srcport",
+        "udp.dstport",
+        "bfd.sta",
+        "bfd.detect_time_multiplier",
+        "bfd.desired_min_tx_interval",
+        "bfd.required_min_rx_interval",
+    ];
+
+    fn parse(line: &str) -> Option<WireBfd> {
+        let f: Vec<&str> = line.split(',').collect();
+        let [ttl, sport, dport, sta, mult, tx, rx] = f.as_slice() else {
+            return None;
+        };
+        Some(WireBfd {
+            ttl: ttl.parse().ok()?,
+            src_port: sport.parse().ok()?,
+            dst_port: dport.parse().ok()?,
+            state: parse_maybe_hex(sta)?,
+            detect_mult: mult.parse().ok()?,
+            desired_min_tx_us: tx.parse().ok()?,
+            required_min_rx_us: rx.parse().ok()?,
+        })
+    }
+}
+
+/// tshark prints bit fields such as `bfd.sta` in hex (`0x03`).
+fn parse_maybe_hex(text: &str) -> Option<u8> {
+    match text.strip_prefix("0x") {
+        Some(hex) => u8::from_str_radix(hex, 16).ok(),
+        None => text.parse().ok(),
+    }
+}
 
 /// `dumpcap` on one interface for the whole test, classic pcap in the lab
 /// directory (kept when a test fails), for evidence with tshark. Optional:
 /// without Wireshark's dumpcap the test runs uncaptured.
-pub fn capture(lab: &Lab, ns: &Netns, ifname: &str) -> Option<Daemon> {
+pub fn capture(lab: &Lab, ns: &Netns, ifname: &str) -> Option<Capture> {
     if !Path::new(DUMPCAP).exists() {
         eprintln!("no {DUMPCAP} (package wireshark-common): no capture of {ifname}");
         return None;
@@ -220,7 +307,7 @@ pub fn capture(lab: &Lab, ns: &Netns, ifname: &str) -> Option<Daemon> {
             other => Err(format!("{}: {other:?}", file.display())),
         },
     );
-    Some(daemon)
+    Some(Capture { file, daemon })
 }
 
 /// One BFD-protected BGP session between hybridlab and a real peer over
@@ -516,6 +603,48 @@ impl BfdPair<'_> {
             );
         }
         assert_eq!(after["state"], "Up", "{after}");
+    }
+
+    /// hybridlab's packets on the wire follow RFC 5881: to port 3784 from a
+    /// source port in 49152–65535 with TTL 255 (§4, §5), and once Up they
+    /// advertise 300 ms × 3. Ends the capture.
+    pub fn check_wire(&self, capture: Option<Capture>) {
+        let Some(capture) = capture else {
+            return;
+        };
+        let file = capture.file.clone();
+        let Some(packets) = capture.bfd_packets_from(&self.link.a4) else {
+            return;
+        };
+        let up: Vec<&WireBfd> = packets.iter().filter(|p| p.state == 3).collect();
+        assert!(
+            up.len() >= 10,
+            "{} BFD packets from hybridlab in {}, {} in Up",
+            packets.len(),
+            file.display(),
+            up.len()
+        );
+        for p in &packets {
+            assert!(
+                p.ttl == 255 && p.dst_port == 3784 && p.src_port >= 49152,
+                "{p:?} in {}",
+                file.display()
+            );
+        }
+        eprintln!(
+            "{} BFD packets from hybridlab in {}, {} in Up",
+            packets.len(),
+            file.display(),
+            up.len()
+        );
+        for p in up {
+            assert_eq!(
+                (p.detect_mult, p.desired_min_tx_us, p.required_min_rx_us),
+                (3, 300_000, 300_000),
+                "{p:?} in {}",
+                file.display()
+            );
+        }
     }
 
     /// Cut, check the fall, restore, check the return.
