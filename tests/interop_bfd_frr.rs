@@ -155,6 +155,12 @@ fn frr_bfd_comes_up_at_300ms_x3_on_both_sides() {
     assert_eq!(b["router"], CLOUD, "{b}");
     assert_eq!(b["peer_address"], s.link.b4.as_str(), "{b}");
     assert_eq!(b["remote_state"], "Up", "{b}");
+    assert_eq!(b["kind"], "external", "{b}");
+    assert_eq!(b["passive"], false, "{b}");
+    assert_eq!(b["holding_bgp"], false, "{b}");
+    // Every packet the peer sent was accepted.
+    assert_eq!(b["counters"]["dropped_total"], 0, "{b}");
+    assert_eq!(b["counters"]["failures"], 0, "{b}");
     for (field, want) in [
         ("desired_min_tx_us", 300_000),
         ("required_min_rx_us", 300_000),

@@ -152,6 +152,8 @@ pub struct CutInstants {
     /// hybridlab stops hearing the peer from here on: the start of its
     /// detection. The last step of the cut, recorded right after it.
     pub hybridlab_cut_ms: u64,
+    /// hybridlab's `counters.failures` just before the cut.
+    pub failures_before: u64,
 }
 
 const CUT_TABLE: &str = "hybridlab_cut";
@@ -378,6 +380,12 @@ impl BfdPair<'_> {
     /// and FRR briefly recreates a new session with its local address.
     pub fn cut(&self, how: Cut) -> CutInstants {
         self.hold_up(SETTLE);
+        let failures_before = self
+            .hl
+            .bfd_session(self.neighbor)
+            .unwrap_or_else(|e| self.lab.fail(&e))["counters"]["failures"]
+            .as_u64()
+            .unwrap_or_else(|| self.lab.fail("no counters.failures"));
         let started_ms = unix_ms_now();
         match how {
             Cut::SilentLoss => {
@@ -391,6 +399,7 @@ impl BfdPair<'_> {
                     started_ms,
                     peer_cut_ms,
                     hybridlab_cut_ms: unix_ms_now(),
+                    failures_before,
                 }
             }
             Cut::LinkDown => {
@@ -400,6 +409,7 @@ impl BfdPair<'_> {
                     started_ms,
                     peer_cut_ms: now,
                     hybridlab_cut_ms: now,
+                    failures_before,
                 }
             }
         }
@@ -473,8 +483,15 @@ impl BfdPair<'_> {
              BFD {bfd}\nBGP {bgp}"
         );
         assert_eq!(bgp["state"], "Idle", "{bgp}");
+        assert_eq!(bgp["idle_reason"], "bfd down", "{bgp}");
         assert_eq!(bgp["last_notification_sent"]["code"], 6, "{bgp}");
         assert_eq!(bgp["last_notification_sent"]["subcode"], 10, "{bgp}");
+        assert_eq!(bfd["holding_bgp"], true, "{bfd}");
+        assert_eq!(
+            bfd["counters"]["failures"],
+            at.failures_before + 1,
+            "one failure counted: {bfd}"
+        );
 
         let peer_state = self.lab.wait(
             &format!("{label} to see BFD go down and drop BGP"),
@@ -537,7 +554,12 @@ impl BfdPair<'_> {
             period,
             || {
                 let (bfd, bgp) = self.views()?;
-                if bfd["state"] != "Up" && bgp["state"] == "Idle" {
+                if bfd["state"] != "Up"
+                    && bfd["holding_bgp"] == true
+                    && bgp["state"] == "Idle"
+                    && bgp["idle_reason"] == "bfd down"
+                    && bgp["bfd_state"] == bfd["state"]
+                {
                     Ok(())
                 } else {
                     Err(format!("BFD {bfd}\nBGP {bgp}"))
@@ -561,6 +583,8 @@ impl BfdPair<'_> {
             bgp_up >= bfd_up,
             "BGP Established at {bgp_up}, before BFD Up at {bfd_up}\nBFD {bfd}\nBGP {bgp}"
         );
+        assert_eq!(bfd["holding_bgp"], false, "{bfd}");
+        assert_eq!(bgp["bfd_state"], "Up", "{bgp}");
     }
 
     /// The agreed interval is the one on the wire: over a few seconds both
