@@ -253,6 +253,37 @@ fn bird_link_down_drops_bgp_at_once_and_both_return() {
     pair.observe_recovery(restored);
 }
 
+/// At shutdown hybridlab takes BFD AdminDown before its BGP Ceases
+/// (docs/topology.md, RFC 5882 §3.2): BIRD hears it at once rather than
+/// timing out.
+#[test]
+fn bird_hears_admin_down_when_hybridlab_stops() {
+    if !bfd::interop_enabled("bird_hears_admin_down_when_hybridlab_stops") {
+        return;
+    }
+    let s = Setup::new("bfdbirdstop");
+    {
+        let view = s.view();
+        let pair = s.pair(&view);
+        pair.wait_all_up();
+        pair.hold_up(Duration::from_secs(1));
+    }
+    let Setup {
+        hl,
+        lab,
+        bird,
+        link,
+        ..
+    } = s;
+    let view = BirdView {
+        bird: &bird,
+        hl_address: link.a4.clone(),
+    };
+    let heard_ms = bfd::stop_and_wait_peer_down(&lab, hl, &view);
+    let p = bird.protocol(PROTOCOL).unwrap_or_else(|e| lab.fail(&e));
+    eprintln!("BIRD heard AdminDown {heard_ms} ms after the stop; its BGP: {p:?}");
+}
+
 #[test]
 fn bird_detection_times_over_ten_silent_cuts() {
     if !bfd::interop_enabled("bird_detection_times_over_ten_silent_cuts") {

@@ -323,3 +323,42 @@ fn frr_and_bird_log_stamps_read_as_unix_ms() {
     );
     assert_eq!(bfd::summary(&[4, 1, 3, 2]), "min 1 median 2.5 max 4 ms");
 }
+
+/// At shutdown hybridlab takes BFD AdminDown before its BGP Ceases
+/// (docs/topology.md, RFC 5882 §3.2): FRR hears it at once rather than
+/// timing out.
+#[test]
+fn frr_hears_admin_down_when_hybridlab_stops() {
+    if !bfd::interop_enabled("frr_hears_admin_down_when_hybridlab_stops") {
+        return;
+    }
+    let s = Setup::new("bfdfrrstop");
+    {
+        let peer = s.peer();
+        let pair = s.pair(&peer);
+        pair.wait_all_up();
+        pair.hold_up(Duration::from_secs(1));
+    }
+    let Setup {
+        hl, lab, frr, link, ..
+    } = s;
+    let peer = FrrPeer {
+        frr: &frr,
+        hl_address: link.a4.clone(),
+    };
+    let heard_ms = bfd::stop_and_wait_peer_down(&lab, hl, &peer);
+    let f = peer
+        .bfd_peer()
+        .unwrap_or_else(|e| lab.fail(&e))
+        .unwrap_or_else(|| lab.fail("FRR has no BFD session to hybridlab"));
+    assert_eq!(f["status"], "down", "{f}");
+    assert_eq!(f["remote-diagnostic"], "administratively down", "{f}");
+    assert_eq!(f["diagnostic"], "neighbor signaled session down", "{f}");
+    // FRR 8.4's bgpd still reads a neighbour's AdminDown as BFD down and
+    // sends Cease/10 itself: recorded here, not asserted (FRR's choice).
+    let n = frr.neighbor(&link.a4).unwrap_or_else(|e| lab.fail(&e));
+    eprintln!(
+        "FRR heard AdminDown {heard_ms} ms after the stop; its BGP: {} {} ({})",
+        n["bgpState"], n["lastNotificationReason"], n["lastResetDueTo"]
+    );
+}

@@ -684,6 +684,34 @@ impl BfdPair<'_> {
     }
 }
 
+/// A peer that hears AdminDown leaves Up on the next packet; one that
+/// times out needs at least detection time minus one interval (600 ms).
+pub const SIGNALLED_WITHIN_MS: u64 = 450;
+
+/// Stops hybridlab (SIGTERM) and waits for the peer to log its BFD session
+/// Up → Down; asserts it came within [`SIGNALLED_WITHIN_MS`] of the stop,
+/// so it was signalled, not detected. Returns the delay.
+pub fn stop_and_wait_peer_down(lab: &Lab, hl: Hybridlab, peer: &dyn PeerView) -> u64 {
+    let label = peer.label();
+    let stopped_ms = unix_ms_now();
+    drop(hl);
+    let logged = lab.wait(
+        &format!("{label} to log BFD Up -> Down"),
+        DETECT_WAIT,
+        || {
+            peer.bfd_down_logged(stopped_ms)
+                .ok_or_else(|| format!("{label} BFD {:?}", peer.bfd_state()))
+        },
+    );
+    let after = logged.saturating_sub(stopped_ms);
+    assert!(
+        after <= SIGNALLED_WITHIN_MS,
+        "{label} saw BFD go down {after} ms after hybridlab stopped: \
+         a timeout, not AdminDown (allowed {SIGNALLED_WITHIN_MS} ms)"
+    );
+    after
+}
+
 /// `min … median … max` of a set of figures, in milliseconds.
 pub fn summary(figures: &[i64]) -> String {
     let mut sorted = figures.to_vec();
