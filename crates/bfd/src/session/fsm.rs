@@ -26,13 +26,13 @@
 //! packet, periodic or not, is one jittered interval.
 
 use super::intervals::{micros, Intervals};
-use super::prng::SplitMix64;
 use super::stats::{bump, DropReason, SessionStats};
 use super::{
     ConfigError, DownCause, Input, Output, SessionConfig, SessionView, TimerKind, SINGLE_HOP_TTL,
     SLOW_TX_INTERVAL,
 };
 use crate::packet::{ControlPacket, Diagnostic, State};
+use hybridlab_prng::SplitMix64;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -486,10 +486,8 @@ impl Session {
         } else {
             JITTER_MAX_PPM
         };
-        let ppm = self.rng.in_range(JITTER_MIN_PPM, max);
-        // interval_us < 2^32 and ppm ≤ 10^6: the product fits in u64 nanos
-        // after dividing by 10^3.
-        Duration::from_nanos(micros * ppm / 1_000)
+        self.rng
+            .jitter(Duration::from_micros(micros), JITTER_MIN_PPM, max)
     }
 
     /// The Transmit timer runs exactly when periodic packets may go.

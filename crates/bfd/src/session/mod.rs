@@ -9,7 +9,7 @@
 //!
 //! Rooms: [`fsm`] (the state machine, reception and transmission),
 //! [`intervals`] (what each side asked for and what is in force), [`stats`],
-//! [`view`] (`hybridlab show bfd`), [`prng`] (jitter).
+//! [`view`] (`hybridlab show bfd`). Jitter draws from `hybridlab_prng`.
 //!
 //! # What the driver (the runtime) must do
 //!
@@ -30,7 +30,6 @@
 
 mod fsm;
 mod intervals;
-mod prng;
 mod stats;
 #[cfg(test)]
 mod tests;

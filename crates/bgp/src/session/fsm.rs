@@ -17,7 +17,6 @@
 use super::backoff::Backoff;
 use super::collision::{self, Keep, Side};
 use super::open::{self, OPEN_HOLD_TIME};
-use super::prng::SplitMix64;
 use super::stats::{bump, SessionStats};
 use super::{
     ConnId, DownReason, IdleReason, Negotiated, SessionConfig, SessionInput, SessionOutput, State,
@@ -28,9 +27,15 @@ use crate::packet::{
     FrameReader, Message, MessageType, Notification, NotificationCode, Open,
 };
 use bytes::{Bytes, BytesMut};
+use hybridlab_prng::SplitMix64;
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::time::Duration;
+
+/// RFC 4271 §10: jitter multiplies ConnectRetry and Keepalive by a random
+/// factor in [0.75, 1.0], in parts per million.
+const JITTER_MIN_PPM: u64 = 750_000;
+const JITTER_MAX_PPM: u64 = 1_000_000;
 
 /// Where one transport connection is in the handshake.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -845,7 +850,7 @@ impl Session {
     /// RFC 4271 §10 jitter, when configured.
     fn jittered(&mut self, interval: Duration) -> Duration {
         if self.config.jitter {
-            self.rng.jitter(interval)
+            self.rng.jitter(interval, JITTER_MIN_PPM, JITTER_MAX_PPM)
         } else {
             interval
         }

@@ -11,8 +11,8 @@
 //! construction, so a run replays exactly.
 
 //! Rooms: [`fsm`] (the state machine), [`open`] (our OPEN, checks on theirs,
-//! negotiation), [`collision`] (§6.8), [`backoff`] (IdleHold), [`stats`],
-//! [`prng`] (jitter).
+//! negotiation), [`collision`] (§6.8), [`backoff`] (IdleHold), [`stats`].
+//! Jitter draws from `hybridlab_prng`.
 //!
 //! # What the driver (router, runtime) must do
 //!
@@ -44,7 +44,6 @@ mod backoff;
 mod collision;
 mod fsm;
 mod open;
-mod prng;
 mod stats;
 #[cfg(test)]
 mod tests;

@@ -1,14 +1,14 @@
-//! A small seeded PRNG for timer jitter, so a run replays exactly.
+//! The seeded PRNG every protocol core draws from (timer jitter today;
+//! nonces of test runs and drill schedules later), so that one seed replays
+//! a whole run exactly. Cores never read the clock or the OS's randomness;
+//! they own a [`SplitMix64`] seeded by the runtime.
 //!
-//! SplitMix64 (Steele, Lea, Flood 2014): one 64-bit word of state, good
-//! enough statistics for spreading timers, no dependency.
+//! SplitMix64 (Steele, Lea, Flood 2014): one 64-bit word of state, ample
+//! quality for spreading timers and packets in time. Not for keys: the IKE
+//! and ESP cores take their key material from `ring`.
 
 use std::time::Duration;
 
-/// RFC 4271 §10: jitter multiplies a timer by a factor in [0.75, 1.0],
-/// expressed here in parts per million so the arithmetic stays integral.
-const JITTER_MIN_PPM: u64 = 750_000;
-const JITTER_SPAN_PPM: u64 = 250_000;
 const PPM: u128 = 1_000_000;
 
 #[derive(Clone, Debug)]
@@ -29,16 +29,24 @@ impl SplitMix64 {
         z ^ (z >> 31)
     }
 
-    /// `interval` scaled by a random factor in [0.75, 1.0] (RFC 4271 §10).
-    pub fn jitter(&mut self, interval: Duration) -> Duration {
-        let ppm = JITTER_MIN_PPM + self.next_u64() % (JITTER_SPAN_PPM + 1);
-        scale_ppm(interval, ppm)
+    /// Uniform in `low..=high`; `low` when the range is empty.
+    pub fn in_range(&mut self, low: u64, high: u64) -> u64 {
+        let span = high.saturating_sub(low).saturating_add(1);
+        low.saturating_add(self.next_u64() % span)
+    }
+
+    /// `interval` scaled by a random factor between `min_ppm` and `max_ppm`
+    /// parts per million, both included: the shape of every protocol's
+    /// timer jitter (RFC 4271 §10: 750 000–1 000 000; RFC 5880 §6.8.7:
+    /// 750 000–1 000 000, or –900 000 with a Detect Mult of 1).
+    pub fn jitter(&mut self, interval: Duration, min_ppm: u64, max_ppm: u64) -> Duration {
+        scale_ppm(interval, self.in_range(min_ppm, max_ppm))
     }
 }
 
 /// `interval × ppm / 10⁶`, saturating instead of overflowing: intervals come
-/// from configuration files.
-fn scale_ppm(interval: Duration, ppm: u64) -> Duration {
+/// from configuration files and from peers.
+pub fn scale_ppm(interval: Duration, ppm: u64) -> Duration {
     let nanos = interval.as_nanos().saturating_mul(u128::from(ppm)) / PPM;
     Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
 }
@@ -66,18 +74,29 @@ mod tests {
     }
 
     #[test]
-    fn jitter_stays_within_three_quarters_and_one() {
+    fn range_is_inclusive_and_covered() {
+        let mut r = SplitMix64::new(9);
+        let draws: Vec<u64> = (0..1000).map(|_| r.in_range(3, 5)).collect();
+        assert!(draws.iter().all(|d| (3..=5).contains(d)));
+        for v in 3..=5 {
+            assert!(draws.contains(&v));
+        }
+        assert_eq!(r.in_range(7, 7), 7);
+        assert_eq!(r.in_range(8, 7), 8);
+    }
+
+    #[test]
+    fn jitter_stays_within_its_bounds_and_uses_the_range() {
         let mut r = SplitMix64::new(7);
         let interval = Duration::from_secs(30);
         let mut min = interval;
         let mut max = Duration::ZERO;
         for _ in 0..10_000 {
-            let j = r.jitter(interval);
+            let j = r.jitter(interval, 750_000, 1_000_000);
             assert!(j >= Duration::from_millis(22_500) && j <= interval, "{j:?}");
             min = min.min(j);
             max = max.max(j);
         }
-        // The whole range is used, not a corner of it.
         assert!(min < Duration::from_millis(23_000), "{min:?}");
         assert!(max > Duration::from_millis(29_500), "{max:?}");
     }
