@@ -1,0 +1,212 @@
+//! VPN CloudHub: the VGW relays routes between its customer sites
+//! (spec §4, checklist 12).
+//!
+//! The runtime passes the VGW's best route per prefix (from
+//! [`crate::vgw::select`]) and the session it is about to announce to; the
+//! result goes into [`crate::vgw::export_to_tunnel`] for tunnels, which
+//! also applies the 1 000-route quota.
+
+use crate::path::{as_path_list, TunnelId};
+use hybridlab_bgp::packet::AsPath;
+use ipnet::IpNet;
+use serde::Serialize;
+
+/// Where the VGW learned a route.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", content = "name", rename_all = "snake_case")]
+pub enum LearnedFrom {
+    /// A VPN tunnel, over BGP or as a static route.
+    Tunnel(TunnelId),
+    /// A private VIF attached directly to the VGW.
+    DirectVif(String),
+    /// A VIF on a DX gateway associated with the VGW.
+    DxGateway { gateway: String, vif: String },
+}
+
+/// A session of the VGW that CloudHub can announce to.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "kind", content = "name", rename_all = "snake_case")]
+pub enum HubPeer {
+    Tunnel(TunnelId),
+    DirectVif(String),
+}
+
+/// The VGW's best route for a prefix, as the runtime holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BestRoute {
+    pub prefix: IpNet,
+    pub as_path: AsPath,
+    pub learned_from: LearnedFrom,
+}
+
+/// A route the VGW re-advertises, its AS_PATH already carrying the VGW ASN.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HubRoute {
+    pub prefix: IpNet,
+    #[serde(serialize_with = "as_path_list")]
+    pub as_path: AsPath,
+    pub learned_from: LearnedFrom,
+}
+
+impl HubRoute {
+    /// Whether a speaker in `asn` drops this route by AS_PATH loop detection
+    /// (RFC 4271 §9.1.2): why CloudHub sites need unique ASNs (spec §4).
+    pub fn loops_at(&self, asn: u32) -> bool {
+        self.as_path.contains(asn)
+    }
+}
+
+/// Routes the VGW re-advertises to `to`: every best route learned from a
+/// CGW or a directly attached VIF, except those from `to`'s own VPN
+/// connection or VIF (spec §4: "to every other"), with the VGW ASN
+/// prepended (spec §4: inferred, unconfirmed). Static VPN routes are
+/// relayed too (spec §4: believed). Routes learned through a DX gateway
+/// are never relayed (spec §6: no VIF↔VPN transit).
+pub fn readvertise(vgw_asn: u32, best: &[BestRoute], to: &HubPeer) -> Vec<HubRoute> {
+    best.iter()
+        .filter(|r| relayable(&r.learned_from, to))
+        .map(|r| {
+            let mut as_path = r.as_path.clone();
+            as_path.prepend(vgw_asn, 1);
+            HubRoute {
+                prefix: r.prefix,
+                as_path,
+                learned_from: r.learned_from.clone(),
+            }
+        })
+        .collect()
+}
+
+fn relayable(from: &LearnedFrom, to: &HubPeer) -> bool {
+    match (from, to) {
+        (LearnedFrom::DxGateway { .. }, _) => false,
+        (LearnedFrom::Tunnel(a), HubPeer::Tunnel(b)) => a.connection != b.connection,
+        (LearnedFrom::DirectVif(a), HubPeer::DirectVif(b)) => a != b,
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::Limits;
+    use crate::vgw::{export_to_tunnel, TunnelInputs, TunnelRouting};
+
+    const VGW: u32 = 64512;
+
+    fn p(s: &str) -> IpNet {
+        s.parse().unwrap()
+    }
+
+    fn site(prefix: &str, conn: &str, asn: u32) -> BestRoute {
+        BestRoute {
+            prefix: p(prefix),
+            as_path: AsPath::from_sequence([asn]),
+            learned_from: LearnedFrom::Tunnel(TunnelId::new(conn, 1)),
+        }
+    }
+
+    fn to(conn: &str) -> HubPeer {
+        HubPeer::Tunnel(TunnelId::new(conn, 1))
+    }
+
+    fn three_sites() -> Vec<BestRoute> {
+        vec![
+            site("192.168.1.0/24", "vpn-a", 65001),
+            site("192.168.2.0/24", "vpn-b", 65002),
+            site("192.168.3.0/24", "vpn-c", 65003),
+        ]
+    }
+
+    #[test]
+    fn cloudhub_readvertises_each_cgws_routes_to_all_other_cgws_with_vgw_asn_prepended() {
+        let out = readvertise(VGW, &three_sites(), &to("vpn-a"));
+        let prefixes: Vec<IpNet> = out.iter().map(|r| r.prefix).collect();
+        assert_eq!(prefixes, vec![p("192.168.2.0/24"), p("192.168.3.0/24")]);
+        assert_eq!(out[0].as_path, AsPath::from_sequence([VGW, 65002]));
+    }
+
+    #[test]
+    fn cloudhub_does_not_send_a_route_back_to_its_own_connection() {
+        let out = readvertise(
+            VGW,
+            &three_sites(),
+            &HubPeer::Tunnel(TunnelId::new("vpn-b", 2)),
+        );
+        assert!(out.iter().all(|r| r.prefix != p("192.168.2.0/24")));
+    }
+
+    #[test]
+    fn cloudhub_cgws_sharing_an_asn_drop_each_others_routes_by_loop_detection() {
+        let shared = vec![
+            site("192.168.1.0/24", "vpn-a", 65001),
+            site("192.168.2.0/24", "vpn-b", 65001),
+        ];
+        let to_b = readvertise(VGW, &shared, &to("vpn-b"));
+        assert_eq!(to_b.len(), 1);
+        assert!(to_b[0].loops_at(65001));
+        let unique = readvertise(VGW, &three_sites(), &to("vpn-b"));
+        assert!(unique.iter().all(|r| !r.loops_at(65002)));
+    }
+
+    #[test]
+    fn cloudhub_relays_routes_from_directly_attached_vifs_and_to_them() {
+        let mut best = three_sites();
+        best.push(BestRoute {
+            prefix: p("10.100.0.0/16"),
+            as_path: AsPath::from_sequence([65100]),
+            learned_from: LearnedFrom::DirectVif("dx-hq".into()),
+        });
+        let to_a = readvertise(VGW, &best, &to("vpn-a"));
+        assert!(to_a.iter().any(|r| r.prefix == p("10.100.0.0/16")));
+        let to_vif = readvertise(VGW, &best, &HubPeer::DirectVif("dx-hq".into()));
+        assert_eq!(to_vif.len(), 3);
+    }
+
+    #[test]
+    fn cloudhub_never_relays_routes_learned_through_a_dx_gateway() {
+        let best = vec![BestRoute {
+            prefix: p("10.100.0.0/16"),
+            as_path: AsPath::from_sequence([65100]),
+            learned_from: LearnedFrom::DxGateway {
+                gateway: "dxgw-1".into(),
+                vif: "vif-1".into(),
+            },
+        }];
+        assert!(readvertise(VGW, &best, &to("vpn-a")).is_empty());
+    }
+
+    #[test]
+    fn cloudhub_relays_static_vpn_routes_with_the_vgw_asn_as_path() {
+        let best = vec![BestRoute {
+            prefix: p("192.168.9.0/24"),
+            as_path: AsPath::default(),
+            learned_from: LearnedFrom::Tunnel(TunnelId::new("vpn-static", 1)),
+        }];
+        let out = readvertise(VGW, &best, &to("vpn-a"));
+        assert_eq!(out[0].as_path, AsPath::from_sequence([VGW]));
+    }
+
+    #[test]
+    fn detached_vgw_works_as_pure_hub() {
+        let tunnel = TunnelId::new("vpn-a", 1);
+        let up = TunnelInputs {
+            routing: TunnelRouting::Bgp,
+            ipsec_up: true,
+            bgp_established: true,
+            accepted_routes: 1,
+        };
+        let hub = readvertise(VGW, &three_sites(), &HubPeer::Tunnel(tunnel.clone()));
+        let e = export_to_tunnel(
+            VGW,
+            &[],
+            &hub,
+            &tunnel,
+            &up,
+            Some(&tunnel),
+            &Limits::default(),
+        );
+        let prefixes: Vec<IpNet> = e.announcements.iter().map(|a| a.prefix).collect();
+        assert_eq!(prefixes, vec![p("192.168.2.0/24"), p("192.168.3.0/24")]);
+    }
+}

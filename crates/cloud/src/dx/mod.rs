@@ -1,0 +1,6 @@
+//! Direct Connect: virtual interfaces, their communities, and the DX
+//! gateway (spec §5, §6).
+
+pub mod communities;
+pub mod gateway;
+pub mod vif;

@@ -1,0 +1,107 @@
+//! A path the cloud can send traffic on: where it leaves (a VPN tunnel or a
+//! DX VIF) and the attributes the cloud's selection reads.
+
+use crate::dx::communities::LocalPreference;
+use crate::source::RouteSource;
+use hybridlab_bgp::packet::{AsPath, PathAttributes};
+use ipnet::IpNet;
+use serde::{Serialize, Serializer};
+use std::fmt;
+
+/// One tunnel of a VPN connection: the connection's name and 1 or 2.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct TunnelId {
+    pub connection: String,
+    pub tunnel: u8,
+}
+
+impl TunnelId {
+    pub fn new(connection: impl Into<String>, tunnel: u8) -> Self {
+        TunnelId {
+            connection: connection.into(),
+            tunnel,
+        }
+    }
+}
+
+impl fmt::Display for TunnelId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/tunnel{}", self.connection, self.tunnel)
+    }
+}
+
+/// Where a packet leaves the cloud. `Ord` gives the deterministic
+/// tie-break: VIFs before tunnels, then by name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", content = "name", rename_all = "snake_case")]
+pub enum Egress {
+    Vif(String),
+    Tunnel(TunnelId),
+}
+
+impl fmt::Display for Egress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Egress::Vif(name) => f.write_str(name),
+            Egress::Tunnel(t) => t.fmt(f),
+        }
+    }
+}
+
+/// A route toward on-premises as the cloud's selection sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Candidate {
+    pub prefix: IpNet,
+    pub egress: Egress,
+    pub source: RouteSource,
+    #[serde(serialize_with = "as_path_list")]
+    pub as_path: AsPath,
+    pub med: Option<u32>,
+    /// From 7224:7x00 on DX routes; `Medium` for VPN routes, where it plays
+    /// no part (spec §5.5 applies to VIFs only).
+    pub local_pref: LocalPreference,
+}
+
+impl Candidate {
+    /// A candidate from a received route's attributes. `same_home_region`
+    /// matters only for DX routes without a local-preference community.
+    pub fn from_attributes(
+        prefix: IpNet,
+        egress: Egress,
+        source: RouteSource,
+        attributes: &PathAttributes,
+        same_home_region: bool,
+    ) -> Self {
+        let local_pref = match source {
+            RouteSource::DirectConnect => {
+                LocalPreference::from_communities(&attributes.communities, same_home_region)
+            }
+            _ => LocalPreference::Medium,
+        };
+        Candidate {
+            prefix,
+            egress,
+            source,
+            as_path: attributes.as_path.clone().unwrap_or_default(),
+            med: attributes.med,
+            local_pref,
+        }
+    }
+
+    /// A static VPN route: no AS_PATH, no MED.
+    pub fn vpn_static(prefix: IpNet, tunnel: TunnelId) -> Self {
+        Candidate {
+            prefix,
+            egress: Egress::Tunnel(tunnel),
+            source: RouteSource::VpnStatic,
+            as_path: AsPath::default(),
+            med: None,
+            local_pref: LocalPreference::Medium,
+        }
+    }
+}
+
+/// AS_PATH as a flat list of AS numbers for JSON views.
+pub(crate) fn as_path_list<S: Serializer>(path: &AsPath, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(path.asns())
+}
