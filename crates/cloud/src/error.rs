@@ -65,6 +65,8 @@ pub enum ConfigError {
         count: usize,
         limit: u32,
     },
-    #[error("a static-routing VPN connection {connection} cannot also run BGP")]
-    StaticConnectionWithBgp { connection: String },
+    #[error("VPN connection {connection} uses BGP and also has static routes; a connection is one or the other")]
+    StaticRoutesOnBgpConnection { connection: String },
+    #[error("VIF MTU {mtu} is not allowed; choose one of {allowed:?}")]
+    VifMtuNotAllowed { mtu: u16, allowed: Vec<u16> },
 }

@@ -5,6 +5,7 @@ use crate::dx::communities::LocalPreference;
 use crate::source::RouteSource;
 use hybridlab_bgp::packet::{AsPath, PathAttributes};
 use ipnet::IpNet;
+use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 use std::fmt;
 
@@ -101,7 +102,76 @@ impl Candidate {
     }
 }
 
+/// A route to send on one session, with the attributes as they go on the
+/// wire: the cloud's ASN is already in the AS_PATH, so the runtime sends
+/// them as they are instead of letting its speaker prepend again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Announcement {
+    pub prefix: IpNet,
+    pub attributes: PathAttributes,
+}
+
+/// JSON view: prefix, AS_PATH as numbers, MED, communities as "a:b".
+impl Serialize for Announcement {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let as_path: Vec<u32> = self
+            .attributes
+            .as_path
+            .iter()
+            .flat_map(|p| p.asns())
+            .collect();
+        let communities: Vec<String> = self
+            .attributes
+            .communities
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        let mut st = s.serialize_struct("Announcement", 4)?;
+        st.serialize_field("prefix", &self.prefix)?;
+        st.serialize_field("as_path", &as_path)?;
+        st.serialize_field("med", &self.attributes.med)?;
+        st.serialize_field("communities", &communities)?;
+        st.end()
+    }
+}
+
 /// AS_PATH as a flat list of AS numbers for JSON views.
 pub(crate) fn as_path_list<S: Serializer>(path: &AsPath, s: S) -> Result<S::Ok, S::Error> {
     s.collect_seq(path.asns())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hybridlab_bgp::packet::Community;
+
+    #[test]
+    fn announcement_view_shows_as_path_med_and_communities() {
+        let a = Announcement {
+            prefix: "10.0.0.0/16".parse().unwrap(),
+            attributes: PathAttributes {
+                as_path: Some(AsPath::from_sequence([64512])),
+                med: Some(100),
+                communities: vec![Community::new(7224, 8100)],
+                ..PathAttributes::default()
+            },
+        };
+        let v = serde_json::to_value(&a).unwrap();
+        assert_eq!(v["prefix"], "10.0.0.0/16");
+        assert_eq!(v["as_path"], serde_json::json!([64512]));
+        assert_eq!(v["med"], 100);
+        assert_eq!(v["communities"], serde_json::json!(["7224:8100"]));
+    }
+
+    #[test]
+    fn egress_orders_vifs_before_tunnels_then_by_name() {
+        let mut e = [
+            Egress::Tunnel(TunnelId::new("vpn-1", 2)),
+            Egress::Tunnel(TunnelId::new("vpn-1", 1)),
+            Egress::Vif("dx-2".into()),
+        ];
+        e.sort();
+        assert_eq!(e[0], Egress::Vif("dx-2".into()));
+        assert_eq!(e[1].to_string(), "vpn-1/tunnel1");
+    }
 }

@@ -3,6 +3,7 @@
 
 use crate::error::ConfigError;
 use crate::limits::Limits;
+use crate::vgw::TunnelRouting;
 
 /// The Amazon-side ASN default of a VGW and a DX gateway (spec §2.1, §6).
 pub const DEFAULT_AMAZON_ASN: u32 = 64512;
@@ -71,6 +72,23 @@ pub fn validate_count(what: &str, count: usize, limit: u32) -> Result<(), Config
     Ok(())
 }
 
+/// A VPN connection routes either by BGP or by static routes, never both
+/// (spec §2.5), with at most `vpn_static_routes` static routes (spec §2.4).
+pub fn validate_vpn_routing(
+    connection: &str,
+    routing: TunnelRouting,
+    static_routes: usize,
+    limits: &Limits,
+) -> Result<(), ConfigError> {
+    if routing == TunnelRouting::Bgp && static_routes > 0 {
+        return Err(ConfigError::StaticRoutesOnBgpConnection {
+            connection: connection.to_string(),
+        });
+    }
+    let what = format!("static routes on VPN connection {connection}");
+    validate_count(&what, static_routes, limits.vpn_static_routes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,5 +147,23 @@ mod tests {
             e.unwrap_err().to_string(),
             "VPN connections on vgw-1: 11 exceeds the limit of 10"
         );
+    }
+
+    #[test]
+    fn vpn_connection_is_static_or_bgp_never_both() {
+        let l = Limits::default();
+        assert!(validate_vpn_routing("vpn-1", TunnelRouting::Static, 3, &l).is_ok());
+        assert!(validate_vpn_routing("vpn-1", TunnelRouting::Bgp, 0, &l).is_ok());
+        assert!(matches!(
+            validate_vpn_routing("vpn-1", TunnelRouting::Bgp, 1, &l),
+            Err(ConfigError::StaticRoutesOnBgpConnection { .. })
+        ));
+    }
+
+    #[test]
+    fn vpn_static_routes_are_limited_to_100_per_connection() {
+        let l = Limits::default();
+        assert!(validate_vpn_routing("vpn-1", TunnelRouting::Static, 100, &l).is_ok());
+        assert!(validate_vpn_routing("vpn-1", TunnelRouting::Static, 101, &l).is_err());
     }
 }

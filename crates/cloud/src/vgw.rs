@@ -8,7 +8,7 @@
 
 use crate::decision::{Elimination, Lost, Rule};
 use crate::limits::Limits;
-use crate::path::{Candidate, Egress, TunnelId};
+use crate::path::{Announcement, Candidate, Egress, TunnelId};
 use crate::source::RouteSource;
 use hybridlab_bgp::packet::{AsPath, Origin, PathAttributes};
 use hybridlab_bgp::router::PrefixLimit;
@@ -121,6 +121,18 @@ pub fn choose_primary(current: Option<&TunnelId>, up: &[TunnelId]) -> Option<Tun
     }
 }
 
+/// Before AWS updates `tunnel` (endpoint replacement), another UP tunnel
+/// becomes primary so it gets the lower MED first (spec §8, checklist 14).
+/// Stays on `tunnel` only when no other tunnel is UP.
+pub fn primary_before_maintenance(
+    current: Option<&TunnelId>,
+    up: &[TunnelId],
+    tunnel: &TunnelId,
+) -> Option<TunnelId> {
+    let others: Vec<TunnelId> = up.iter().filter(|t| *t != tunnel).cloned().collect();
+    choose_primary(current, &others).or_else(|| choose_primary(current, up))
+}
+
 /// MED the VGW puts on everything it announces over `tunnel` (spec §2.3).
 pub fn tunnel_med(tunnel: &TunnelId, primary: Option<&TunnelId>) -> u32 {
     if primary == Some(tunnel) {
@@ -209,17 +221,8 @@ pub fn vpn_prefix_limit(limits: &Limits) -> PrefixLimit {
     }
 }
 
-/// A route to send on one session, with the attributes as they go on the
-/// wire: the VGW ASN is already in the AS_PATH, so the runtime sends them
-/// as they are instead of letting its speaker prepend again.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Announcement {
-    pub prefix: IpNet,
-    pub attributes: PathAttributes,
-}
-
 /// What the VGW sends on one tunnel, and what the per-session quota cut.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct TunnelExport {
     pub announcements: Vec<Announcement>,
     pub dropped_over_limit: Vec<IpNet>,
@@ -435,6 +438,20 @@ mod tests {
             Some(t("vpn-1", 1))
         );
         assert_eq!(choose_primary(Some(&t("vpn-1", 1)), &[]), None);
+    }
+
+    #[test]
+    fn vgw_moves_primary_and_lower_med_to_the_survivor_before_maintenance() {
+        let up = [t("vpn-1", 1), t("vpn-1", 2)];
+        let p1 = t("vpn-1", 1);
+        let next = primary_before_maintenance(Some(&p1), &up, &p1).unwrap();
+        assert_eq!(next, t("vpn-1", 2));
+        assert_eq!(tunnel_med(&next, Some(&next)), MED_PRIMARY);
+        assert_eq!(tunnel_med(&p1, Some(&next)), MED_SECONDARY);
+        assert_eq!(
+            primary_before_maintenance(Some(&p1), &up[..1], &p1),
+            Some(p1)
+        );
     }
 
     #[test]

@@ -4,9 +4,8 @@
 
 use crate::error::ConfigError;
 use crate::limits::Limits;
-use crate::path::as_path_list;
+use crate::path::{as_path_list, Announcement};
 use crate::validate::{validate_amazon_asn, validate_count};
-use crate::vgw::Announcement;
 use hybridlab_bgp::packet::{AsPath, Origin, PathAttributes};
 use ipnet::IpNet;
 use serde::Serialize;
