@@ -6,22 +6,11 @@
 //! result goes into [`crate::vgw::export_to_tunnel`] for tunnels, which
 //! also applies the 1 000-route quota.
 
-use crate::path::{as_path_list, TunnelId};
+use crate::path::{as_path_list, Egress, TunnelId};
+use crate::vgw::VgwSelection;
 use hybridlab_bgp::packet::AsPath;
 use ipnet::IpNet;
 use serde::Serialize;
-
-/// Where the VGW learned a route.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(tag = "kind", content = "name", rename_all = "snake_case")]
-pub enum LearnedFrom {
-    /// A VPN tunnel, over BGP or as a static route.
-    Tunnel(TunnelId),
-    /// A private VIF attached directly to the VGW.
-    DirectVif(String),
-    /// A VIF on a DX gateway associated with the VGW.
-    DxGateway { gateway: String, vif: String },
-}
 
 /// A session of the VGW that CloudHub can announce to.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -31,12 +20,28 @@ pub enum HubPeer {
     DirectVif(String),
 }
 
-/// The VGW's best route for a prefix, as the runtime holds it.
+/// The VGW's best route for a prefix: where it learned it and its path.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BestRoute {
     pub prefix: IpNet,
     pub as_path: AsPath,
-    pub learned_from: LearnedFrom,
+    pub learned_from: Egress,
+}
+
+impl BestRoute {
+    /// The route a VGW selection re-advertises; among equal DX VIFs the
+    /// first by name, so the choice is stable.
+    pub fn from_selection(selection: &VgwSelection) -> Option<Self> {
+        let best = selection
+            .chosen
+            .iter()
+            .min_by(|a, b| a.egress.cmp(&b.egress))?;
+        Some(BestRoute {
+            prefix: selection.prefix,
+            as_path: best.as_path.clone(),
+            learned_from: best.egress.clone(),
+        })
+    }
 }
 
 /// A route the VGW re-advertises, its AS_PATH already carrying the VGW ASN.
@@ -45,7 +50,7 @@ pub struct HubRoute {
     pub prefix: IpNet,
     #[serde(serialize_with = "as_path_list")]
     pub as_path: AsPath,
-    pub learned_from: LearnedFrom,
+    pub learned_from: Egress,
 }
 
 impl HubRoute {
@@ -77,11 +82,11 @@ pub fn readvertise(vgw_asn: u32, best: &[BestRoute], to: &HubPeer) -> Vec<HubRou
         .collect()
 }
 
-fn relayable(from: &LearnedFrom, to: &HubPeer) -> bool {
+fn relayable(from: &Egress, to: &HubPeer) -> bool {
     match (from, to) {
-        (LearnedFrom::DxGateway { .. }, _) => false,
-        (LearnedFrom::Tunnel(a), HubPeer::Tunnel(b)) => a.connection != b.connection,
-        (LearnedFrom::DirectVif(a), HubPeer::DirectVif(b)) => a != b,
+        (Egress::DxGatewayVif { .. }, _) => false,
+        (Egress::Tunnel(a), HubPeer::Tunnel(b)) => a.connection != b.connection,
+        (Egress::Vif(a), HubPeer::DirectVif(b)) => a != b,
         _ => true,
     }
 }
@@ -102,7 +107,7 @@ mod tests {
         BestRoute {
             prefix: p(prefix),
             as_path: AsPath::from_sequence([asn]),
-            learned_from: LearnedFrom::Tunnel(TunnelId::new(conn, 1)),
+            learned_from: Egress::Tunnel(TunnelId::new(conn, 1)),
         }
     }
 
@@ -155,7 +160,7 @@ mod tests {
         best.push(BestRoute {
             prefix: p("10.100.0.0/16"),
             as_path: AsPath::from_sequence([65100]),
-            learned_from: LearnedFrom::DirectVif("dx-hq".into()),
+            learned_from: Egress::Vif("dx-hq".into()),
         });
         let to_a = readvertise(VGW, &best, &to("vpn-a"));
         assert!(to_a.iter().any(|r| r.prefix == p("10.100.0.0/16")));
@@ -168,7 +173,7 @@ mod tests {
         let best = vec![BestRoute {
             prefix: p("10.100.0.0/16"),
             as_path: AsPath::from_sequence([65100]),
-            learned_from: LearnedFrom::DxGateway {
+            learned_from: Egress::DxGatewayVif {
                 gateway: "dxgw-1".into(),
                 vif: "vif-1".into(),
             },
@@ -181,8 +186,31 @@ mod tests {
         let best = vec![BestRoute {
             prefix: p("192.168.9.0/24"),
             as_path: AsPath::default(),
-            learned_from: LearnedFrom::Tunnel(TunnelId::new("vpn-static", 1)),
+            learned_from: Egress::Tunnel(TunnelId::new("vpn-static", 1)),
         }];
+        let out = readvertise(VGW, &best, &to("vpn-a"));
+        assert_eq!(out[0].as_path, AsPath::from_sequence([VGW]));
+    }
+
+    #[test]
+    fn cloudhub_readvertises_the_vgws_selected_route() {
+        let cands = vec![
+            crate::path::Candidate::vpn_static(p("192.168.7.0/24"), TunnelId::new("vpn-s", 1)),
+            crate::path::Candidate {
+                prefix: p("192.168.7.0/24"),
+                egress: Egress::Tunnel(TunnelId::new("vpn-b", 1)),
+                source: crate::source::RouteSource::VpnBgp,
+                as_path: AsPath::from_sequence([65002]),
+                med: None,
+                local_pref: crate::dx::communities::LocalPreference::Medium,
+            },
+        ];
+        let table = crate::vgw::table(&cands, None);
+        let best: Vec<BestRoute> = table.iter().filter_map(BestRoute::from_selection).collect();
+        assert_eq!(
+            best[0].learned_from,
+            Egress::Tunnel(TunnelId::new("vpn-s", 1))
+        );
         let out = readvertise(VGW, &best, &to("vpn-a"));
         assert_eq!(out[0].as_path, AsPath::from_sequence([VGW]));
     }

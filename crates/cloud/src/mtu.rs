@@ -2,7 +2,7 @@
 
 use crate::dx::vif::VifKind;
 use crate::error::ConfigError;
-use crate::path::{Candidate, Egress};
+use crate::path::Candidate;
 use crate::source::RouteSource;
 
 /// The MTU of every VPN path and of non-jumbo VIFs.
@@ -30,8 +30,8 @@ pub fn validate_vif_mtu(kind: VifKind, mtu: u16) -> Result<(), ConfigError> {
 /// also over VPN, or over VIFs with different MTUs, it is 1500 (spec §5.1,
 /// §7). `vif_mtu` answers a VIF's configured MTU.
 pub fn path_mtu(candidates: &[Candidate], vif_mtu: impl Fn(&str) -> Option<u16>) -> u16 {
-    let mut mtus = candidates.iter().map(|c| match (&c.egress, c.source) {
-        (Egress::Vif(name), RouteSource::DirectConnect) => vif_mtu(name).unwrap_or(STANDARD_MTU),
+    let mut mtus = candidates.iter().map(|c| match (c.egress.vif(), c.source) {
+        (Some(name), RouteSource::DirectConnect) => vif_mtu(name).unwrap_or(STANDARD_MTU),
         _ => STANDARD_MTU,
     });
     let Some(first) = mtus.next() else {
@@ -48,7 +48,7 @@ pub fn path_mtu(candidates: &[Candidate], vif_mtu: impl Fn(&str) -> Option<u16>)
 mod tests {
     use super::*;
     use crate::dx::communities::LocalPreference;
-    use crate::path::TunnelId;
+    use crate::path::{Egress, TunnelId};
     use hybridlab_bgp::packet::AsPath;
 
     fn vif(name: &str) -> Candidate {

@@ -31,19 +31,35 @@ impl fmt::Display for TunnelId {
     }
 }
 
-/// Where a packet leaves the cloud. `Ord` gives the deterministic
-/// tie-break: VIFs before tunnels, then by name.
+/// Where a packet leaves the VGW, and so where it learned the route.
+/// `Ord` gives the deterministic tie-break: VIFs before tunnels, then by
+/// name.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(tag = "kind", content = "name", rename_all = "snake_case")]
 pub enum Egress {
+    /// A private VIF attached directly to the VGW.
     Vif(String),
+    /// A VIF of a DX gateway associated with the VGW.
+    DxGatewayVif { gateway: String, vif: String },
+    /// A VPN tunnel, BGP or static.
     Tunnel(TunnelId),
+}
+
+impl Egress {
+    /// The VIF's name for either kind of VIF.
+    pub fn vif(&self) -> Option<&str> {
+        match self {
+            Egress::Vif(vif) | Egress::DxGatewayVif { vif, .. } => Some(vif),
+            Egress::Tunnel(_) => None,
+        }
+    }
 }
 
 impl fmt::Display for Egress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Egress::Vif(name) => f.write_str(name),
+            Egress::DxGatewayVif { gateway, vif } => write!(f, "{gateway}/{vif}"),
             Egress::Tunnel(t) => t.fmt(f),
         }
     }

@@ -9,11 +9,13 @@
 use crate::decision::{Elimination, Lost, Rule};
 use crate::limits::Limits;
 use crate::path::{Announcement, Candidate, Egress, TunnelId};
+use crate::route_table::OfferedRoute;
 use crate::source::RouteSource;
 use hybridlab_bgp::packet::{AsPath, Origin, PathAttributes};
 use hybridlab_bgp::router::PrefixLimit;
 use ipnet::IpNet;
 use serde::Serialize;
+use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -57,6 +59,47 @@ pub fn lookup(
         .cloned()
         .collect();
     select(same, primary)
+}
+
+/// Every prefix the VGW holds with its selection, sorted by prefix: what
+/// `show routes` prints for a VGW (candidates, chosen path, deciding rule)
+/// and the best routes CloudHub and propagation start from.
+pub fn table(routes: &[Candidate], primary: Option<&TunnelId>) -> Vec<VgwSelection> {
+    let prefixes: BTreeSet<IpNet> = routes.iter().map(|c| c.prefix).collect();
+    prefixes
+        .into_iter()
+        .filter_map(|prefix| {
+            let same = routes
+                .iter()
+                .filter(|c| c.prefix == prefix)
+                .cloned()
+                .collect();
+            select(same, primary)
+        })
+        .collect()
+}
+
+/// What the VGW offers to its VPC's route tables: its selected route per
+/// prefix, with the winner's source (spec §3.2). `connection_up` answers
+/// whether the VPN connection or VIF behind an egress has status UP.
+pub fn offer_to_vpc(
+    gateway: &str,
+    table: &[VgwSelection],
+    connection_up: impl Fn(&Egress) -> bool,
+) -> Vec<OfferedRoute> {
+    table
+        .iter()
+        .filter_map(|s| {
+            let best = s.chosen.iter().min_by(|a, b| a.egress.cmp(&b.egress))?;
+            Some(OfferedRoute {
+                prefix: s.prefix,
+                source: best.source,
+                gateway: gateway.to_string(),
+                via: best.egress.to_string(),
+                connection_up: connection_up(&best.egress),
+            })
+        })
+        .collect()
 }
 
 /// The VGW's order among candidates for one prefix (spec §2.5, §7,
@@ -521,7 +564,7 @@ mod tests {
                     ipnet::Ipv4Net::new((0x0A00_0000 + (i << 8)).into(), 24).unwrap(),
                 ),
                 as_path: AsPath::from_sequence([64512, 65001]),
-                learned_from: crate::cloudhub::LearnedFrom::Tunnel(t("vpn-9", 1)),
+                learned_from: Egress::Tunnel(t("vpn-9", 1)),
             })
             .collect();
         let e = export_to_tunnel(
@@ -535,6 +578,24 @@ mod tests {
         );
         assert_eq!(e.announcements.len(), 1_000);
         assert_eq!(e.dropped_over_limit.len(), 5);
+    }
+
+    #[test]
+    fn vgw_table_shows_one_selection_per_prefix_and_offers_winners_to_the_vpc() {
+        let routes = vec![
+            bgp("10.1.0.0/16", t("vpn-1", 1), &[65001], None),
+            dx("10.1.0.0/16", "dx-1", &[65001]),
+            bgp("10.2.0.0/16", t("vpn-1", 1), &[65001], None),
+        ];
+        let tbl = table(&routes, None);
+        assert_eq!(tbl.len(), 2);
+        assert_eq!(tbl[0].rule, Rule::SourcePreference);
+        assert_eq!(tbl[0].losers.len(), 1);
+        let offered = offer_to_vpc("vgw-1", &tbl, |e| matches!(e, Egress::Vif(_)));
+        assert_eq!(offered[0].source, RouteSource::DirectConnect);
+        assert_eq!(offered[0].via, "dx-1");
+        assert!(offered[0].connection_up);
+        assert!(!offered[1].connection_up);
     }
 
     #[test]
