@@ -151,6 +151,10 @@ fn single_tunnel(race: &mut Elimination<Candidate>, primary: Option<&TunnelId>) 
         );
     }
     race.keep_min_by_key(Rule::LowestName, |c| c.egress.clone());
+    // Two routes for one prefix on one tunnel cannot come from one BGP
+    // session, but the caller's input is not ours to trust: still one path.
+    let extra = race.remaining.split_off(race.remaining.len().min(1));
+    race.lose(extra, Rule::LowestName);
 }
 
 /// The one tunnel across the whole VGW that is the egress among equals and
