@@ -69,4 +69,16 @@ pub enum ConfigError {
     StaticRoutesOnBgpConnection { connection: String },
     #[error("VIF MTU {mtu} is not allowed; choose one of {allowed:?}")]
     VifMtuNotAllowed { mtu: u16, allowed: Vec<u16> },
+    #[error("{what} is attached to DX gateway {first} and to {second}")]
+    AttachedTwice {
+        what: String,
+        first: String,
+        second: String,
+    },
+    #[error("route table {table}: {count} static routes exceed the limit of {limit}")]
+    TooManyStaticRoutes {
+        table: String,
+        count: usize,
+        limit: u32,
+    },
 }

@@ -35,6 +35,8 @@ pub struct Limits {
     pub propagated_routes_per_table: u32,
     /// Behaviour past `propagated_routes_per_table` (spec §3.2, unconfirmed).
     pub propagated_overflow: PropagatedOverflow,
+    /// Non-propagated routes per VPC route table (spec §3.2: 50, up to 1 000).
+    pub static_routes_per_table: u32,
     /// Prefixes per address family on a private or transit VIF (spec §5.3).
     pub private_vif_prefixes: u32,
     /// The highest per-VIF allocation AWS allows (spec §5.3).
@@ -59,6 +61,7 @@ impl Default for Limits {
             vpn_connections_per_vgw: 10,
             propagated_routes_per_table: 100,
             propagated_overflow: PropagatedOverflow::DropExcess,
+            static_routes_per_table: 50,
             private_vif_prefixes: 100,
             private_vif_prefixes_max: 1_000,
             public_vif_prefixes: 1_000,

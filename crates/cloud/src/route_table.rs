@@ -7,6 +7,7 @@
 //! [`RouteTable::view`].
 
 use crate::decision::{Elimination, Lost, Rule};
+use crate::error::ConfigError;
 use crate::limits::{Limits, PropagatedOverflow};
 use crate::source::RouteSource;
 use ipnet::IpNet;
@@ -88,6 +89,21 @@ pub struct RouteTableConfig {
     /// Gateways with propagation enabled on this table; none by default
     /// (spec §3.2, off until enabled).
     pub propagating_gateways: BTreeSet<String>,
+}
+
+impl RouteTableConfig {
+    /// Static routes within the table's quota (spec §3.2).
+    pub fn validate(&self, limits: &Limits) -> Result<(), ConfigError> {
+        let count = self.static_routes.len();
+        if u64::try_from(count).map_or(true, |c| c > u64::from(limits.static_routes_per_table)) {
+            return Err(ConfigError::TooManyStaticRoutes {
+                table: self.name.clone(),
+                count,
+                limit: limits.static_routes_per_table,
+            });
+        }
+        Ok(())
+    }
 }
 
 /// What the propagation quota did (spec §3.2).
@@ -412,6 +428,21 @@ mod tests {
         let l = table(&cfg, &[]).lookup(ip("10.0.5.1")).unwrap();
         assert_eq!(l.chosen.origin.target(), "eni-fw");
         assert_eq!(l.rule, Rule::LongestPrefix);
+    }
+
+    #[test]
+    fn vpc_static_routes_are_limited_to_50_per_table() {
+        let mut cfg = config();
+        cfg.static_routes = (0..51)
+            .map(|i| (p(&format!("172.16.{i}.0/24")), "nat-1".into()))
+            .collect();
+        let e = cfg.validate(&Limits::default()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "route table rtb-main: 51 static routes exceed the limit of 50"
+        );
+        cfg.static_routes.pop();
+        assert!(cfg.validate(&Limits::default()).is_ok());
     }
 
     #[test]

@@ -296,11 +296,11 @@ pub fn export_to_tunnel(
     let med = tunnel_med(tunnel, primary);
     let mut all: Vec<Announcement> = vpc_cidrs
         .iter()
-        .map(|p| announce(*p, AsPath::from_sequence([vgw_asn]), med))
+        .map(|p| announce(*p, AsPath::from_sequence([vgw_asn]), Some(med)))
         .chain(
             hub_routes
                 .iter()
-                .map(|h| announce(h.prefix, h.as_path.clone(), med)),
+                .map(|h| announce(h.prefix, h.as_path.clone(), Some(med))),
         )
         .collect();
     all.sort_by_key(|a| a.prefix);
@@ -314,13 +314,35 @@ pub fn export_to_tunnel(
     }
 }
 
-fn announce(prefix: IpNet, as_path: AsPath, med: u32) -> Announcement {
+/// What the VGW announces to a private VIF attached directly to it: the VPC
+/// CIDRs with AS_PATH [VGW ASN] and the CloudHub routes for that VIF
+/// (spec §2.3, §4). No MED: the 100/200 marking is a tunnel signal.
+pub fn export_to_direct_vif(
+    vgw_asn: u32,
+    vpc_cidrs: &[IpNet],
+    hub_routes: &[crate::cloudhub::HubRoute],
+) -> Vec<Announcement> {
+    let mut all: Vec<Announcement> = vpc_cidrs
+        .iter()
+        .map(|p| announce(*p, AsPath::from_sequence([vgw_asn]), None))
+        .chain(
+            hub_routes
+                .iter()
+                .map(|h| announce(h.prefix, h.as_path.clone(), None)),
+        )
+        .collect();
+    all.sort_by_key(|a| a.prefix);
+    all.dedup_by_key(|a| a.prefix);
+    all
+}
+
+fn announce(prefix: IpNet, as_path: AsPath, med: Option<u32>) -> Announcement {
     Announcement {
         prefix,
         attributes: PathAttributes {
             origin: Some(Origin::Igp),
             as_path: Some(as_path),
-            med: Some(med),
+            med,
             ..PathAttributes::default()
         },
     }
@@ -600,6 +622,22 @@ mod tests {
         assert_eq!(offered[0].via, "dx-1");
         assert!(offered[0].connection_up);
         assert!(!offered[1].connection_up);
+    }
+
+    #[test]
+    fn vgw_announces_vpc_cidrs_and_hub_routes_to_a_direct_vif_without_med() {
+        let hub = [crate::cloudhub::HubRoute {
+            prefix: p("192.168.1.0/24"),
+            as_path: AsPath::from_sequence([64512, 65001]),
+            learned_from: Egress::Tunnel(t("vpn-1", 1)),
+        }];
+        let a = export_to_direct_vif(64512, &[p("10.0.0.0/16")], &hub);
+        assert_eq!(a.len(), 2);
+        assert_eq!(
+            a[0].attributes.as_path,
+            Some(AsPath::from_sequence([64512]))
+        );
+        assert!(a.iter().all(|a| a.attributes.med.is_none()));
     }
 
     #[test]

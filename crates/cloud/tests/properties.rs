@@ -152,6 +152,7 @@ proptest! {
         let g = DxGateway {
             name: "dxgw".into(),
             asn: 64512,
+            vifs: vec![],
             associations: cidrs
                 .into_iter()
                 .enumerate()

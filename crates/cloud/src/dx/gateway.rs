@@ -34,6 +34,8 @@ pub struct DxGateway {
     /// Default 64512 (spec §6).
     pub asn: u32,
     pub associations: Vec<Association>,
+    /// Names of the VIFs attached to it.
+    pub vifs: Vec<String>,
 }
 
 /// Which side of the DX gateway a route or packet comes from.
@@ -92,6 +94,8 @@ impl DxGateway {
         validate_amazon_asn(self.asn)?;
         let what = format!("VGW associations on DX gateway {}", self.name);
         validate_count(&what, self.associations.len(), limits.vgws_per_dx_gateway)?;
+        let what = format!("VIFs on DX gateway {}", self.name);
+        validate_count(&what, self.vifs.len(), limits.vifs_per_dx_gateway)?;
         let kinds = |k| self.associations.iter().any(|a| a.kind == k);
         if kinds(AssociationKind::Vgw) && kinds(AssociationKind::TransitGateway) {
             return Err(ConfigError::MixedAssociations {
@@ -198,6 +202,34 @@ impl DxGateway {
     }
 }
 
+/// Across DX gateways (spec §6): a VGW is associated with one DX gateway
+/// at most, and a VIF attached to one at most.
+pub fn validate_unique_attachments(gateways: &[DxGateway]) -> Result<(), ConfigError> {
+    let mut seen: Vec<(&str, &str, &str)> = Vec::new();
+    let attachments = gateways.iter().flat_map(|g| {
+        let vgws = g
+            .associations
+            .iter()
+            .map(move |a| ("gateway", a.gateway.as_str(), g.name.as_str()));
+        let vifs = g
+            .vifs
+            .iter()
+            .map(move |v| ("VIF", v.as_str(), g.name.as_str()));
+        vgws.chain(vifs)
+    });
+    for (kind, name, gateway) in attachments {
+        if let Some((_, _, first)) = seen.iter().find(|(k, n, _)| *k == kind && *n == name) {
+            return Err(ConfigError::AttachedTwice {
+                what: format!("{kind} {name}"),
+                first: first.to_string(),
+                second: gateway.to_string(),
+            });
+        }
+        seen.push((kind, name, gateway));
+    }
+    Ok(())
+}
+
 /// Spec §6, VGW vs TGW allowed-prefix semantics.
 fn advertised(a: &Association) -> Vec<IpNet> {
     match a.kind {
@@ -291,6 +323,7 @@ mod tests {
                 vgw("vgw-east", "10.1.0.0/16", &["10.1.0.0/16"]),
                 vgw("vgw-west", "10.2.0.0/16", &["10.0.0.0/8"]),
             ],
+            vifs: vec!["vif-1".into(), "vif-2".into()],
         }
     }
 
@@ -483,6 +516,32 @@ mod tests {
         assert!(matches!(
             g.validate(&Limits::default()),
             Err(ConfigError::OverlappingAllowedPrefixes { .. })
+        ));
+    }
+
+    #[test]
+    fn dxgw_vgw_or_vif_attaches_to_one_dx_gateway_only() {
+        let a = two_regions();
+        let mut b = two_regions();
+        b.name = "dxgw-2".into();
+        b.associations.clear();
+        b.vifs = vec!["vif-3".into()];
+        assert!(validate_unique_attachments(&[a.clone(), b.clone()]).is_ok());
+        b.vifs.push("vif-1".into());
+        let e = validate_unique_attachments(&[a.clone(), b]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "VIF vif-1 is attached to DX gateway dxgw-1 and to dxgw-2"
+        );
+    }
+
+    #[test]
+    fn dxgw_vif_quota_is_enforced() {
+        let mut g = two_regions();
+        g.vifs = (0..31).map(|i| format!("vif-{i}")).collect();
+        assert!(matches!(
+            g.validate(&Limits::default()),
+            Err(ConfigError::OverLimit { .. })
         ));
     }
 }
