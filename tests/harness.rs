@@ -10,20 +10,9 @@ use common::bird::{parse_route_count, BirdProtocol, BirdRoute};
 use common::hybridlab::{peering_topology, HlNeighbor, HlRouter, Topology};
 use common::Link;
 
-fn link() -> Link {
-    Link {
-        a_if: "to-peer".into(),
-        b_if: "to-hl".into(),
-        a4: "192.0.2.1".into(),
-        b4: "192.0.2.2".into(),
-        a6: "2001:db8:0:1::1".into(),
-        b6: "2001:db8:0:1::2".into(),
-    }
-}
-
 #[test]
 fn peering_topology_parses() {
-    let mut t = peering_topology(&link(), "frr", 65000, "s3cret");
+    let mut t = peering_topology(&Link::unplugged(), "frr", 65000, "s3cret");
     t.routers[0].neighbors[0].max_prefix = Some(100);
     let text = t.to_toml();
     let parsed = hybridlab_topology::parse("peering.toml", &text);

@@ -2,205 +2,29 @@
 //! in BGP) over a veth pair: negotiation at 300 ms × 3, detection of a
 //! silent loss and of a link going down, BGP torn down with Cease / BFD Down
 //! and held Idle, recovery in the right order, and detection times over ten
-//! cuts. The shared steps are in tests/common/bfd.rs.
+//! cuts. The scenarios, shared with FRR, are in
+//! tests/common/bfd_scenarios.rs; the steps of a cut in tests/common/bfd.rs.
+//! Also here: the lab checked without hybridlab, FRR against BIRD.
 
 mod common;
 
-use common::bfd::{self, BfdPair, Capture, Cut, PeerView};
+use common::bfd;
+use common::bfd_scenarios::{self, explicit_timers};
 use common::bird::{Bird, BirdBfd, BirdBfdSession, BirdConfig, BirdPeer};
-use common::hybridlab::{HlBfd, Hybridlab, CLOUD, CLOUD_ASN};
-use common::{veth, Lab, Link, Netns};
+use common::hybridlab::HlBfd;
+use common::peer::PeerKind;
+use common::{veth, Lab, Link};
 use std::time::Duration;
 
 const BIRD_ASN: u32 = 65001;
 const BIRD_ID: &str = "10.0.0.3";
-const BIRD_PREFIX: &str = "10.30.0.0/24";
-/// BIRD's `protocol bgp` towards hybridlab.
-const PROTOCOL: &str = "hl";
-
-/// BIRD as the tests see it: its BFD session and BGP protocol for
-/// hybridlab.
-struct BirdView<'a> {
-    bird: &'a Bird,
-    hl_address: String,
-}
-
-impl PeerView for BirdView<'_> {
-    fn label(&self) -> &'static str {
-        "BIRD"
-    }
-
-    fn bfd_state(&self) -> Result<Option<String>, String> {
-        Ok(self.bird.bfd_session(&self.hl_address)?.map(|s| s.state))
-    }
-
-    fn bgp_established(&self) -> Result<bool, String> {
-        Ok(self.bird.protocol(PROTOCOL)?.bgp_state.as_deref() == Some("Established"))
-    }
-
-    fn bgp_summary(&self) -> Result<String, String> {
-        Ok(format!("{:?}", self.bird.protocol(PROTOCOL)?))
-    }
-
-    fn bfd_down_logged(&self, after_ms: u64) -> Option<u64> {
-        // `debug protocols { events }`: "bfd1: Session to 192.0.2.1 changed
-        // state from Up to Down".
-        let line = format!(
-            "Session to {} changed state from Up to Down",
-            self.hl_address
-        );
-        bfd::first_logged(&self.bird.log(), after_ms, |l| l.contains(&line))
-    }
-}
-
-/// `bfd = { min_tx = 300, min_rx = 300, multiplier = 3, passive = false }`.
-fn explicit_timers() -> HlBfd {
-    HlBfd::Timers {
-        min_tx_ms: 300,
-        min_rx_ms: 300,
-        multiplier: 3,
-        passive: false,
-    }
-}
-
-/// One lab: hybridlab (`cloud`, neighbour `bird` with explicit 300/300/3
-/// timers) and BIRD (`protocol bfd` 300/300/3, `bfd on`), a capture of the
-/// link. Fields drop in order: capture and daemons before the lab deletes
-/// the namespaces.
-struct Setup {
-    capture: Option<Capture>,
-    hl: Hybridlab,
-    bird: Bird,
-    hl_ns: Netns,
-    bird_ns: Netns,
-    link: Link,
-    lab: Lab,
-}
-
-impl Setup {
-    fn new(tag: &str) -> Setup {
-        let lab = Lab::new(tag);
-        let hl_ns = lab.netns("hl");
-        let bird_ns = lab.netns("bird");
-        let link = veth(&hl_ns, &bird_ns, "to-bird", "to-hl", 0);
-        let capture = bfd::capture(&lab, &hl_ns, &link.a_if);
-
-        let mut config = BirdConfig::new(BIRD_ASN, BIRD_ID);
-        let mut bgp = BirdPeer::new(PROTOCOL, &link.b4, &link.a4, CLOUD_ASN);
-        bgp.bfd = true;
-        config.peers = vec![bgp];
-        config.networks = vec![BIRD_PREFIX.to_string()];
-        config.bfd = Some(BirdBfd {
-            min_rx_ms: 300,
-            min_tx_ms: 300,
-            multiplier: 3,
-        });
-        let bird = Bird::start(&lab, &bird_ns, &config);
-
-        // The table form, spelled out (the FRR tests use `bfd = true`).
-        let topology = bfd::topology(&link, "bird", BIRD_ASN, explicit_timers());
-        let hl = Hybridlab::start(&lab, &hl_ns, &topology);
-        Setup {
-            capture,
-            hl,
-            bird,
-            hl_ns,
-            bird_ns,
-            link,
-            lab,
-        }
-    }
-
-    fn view(&self) -> BirdView<'_> {
-        BirdView {
-            bird: &self.bird,
-            hl_address: self.link.a4.clone(),
-        }
-    }
-
-    fn pair<'a>(&'a self, peer: &'a BirdView<'a>) -> BfdPair<'a> {
-        BfdPair {
-            lab: &self.lab,
-            hl: &self.hl,
-            neighbor: "bird",
-            hl_ns: &self.hl_ns,
-            peer_ns: &self.bird_ns,
-            link: &self.link,
-            peer,
-        }
-    }
-
-    fn bird_routes_at_hybridlab(&self) -> usize {
-        self.hl
-            .paths(CLOUD, BIRD_PREFIX)
-            .unwrap_or_else(|e| self.lab.fail(&e))
-            .len()
-    }
-
-    fn wait_bird_routes_at_hybridlab(&self) {
-        self.lab.wait(
-            "BIRD's prefix at hybridlab",
-            Duration::from_secs(10),
-            || match self.bird_routes_at_hybridlab() {
-                0 => Err("not yet".to_string()),
-                _ => Ok(()),
-            },
-        );
-    }
-}
 
 #[test]
 fn bird_bfd_comes_up_at_300ms_x3_on_both_sides() {
     if !bfd::interop_enabled("bird_bfd_comes_up_at_300ms_x3_on_both_sides") {
         return;
     }
-    let mut s = Setup::new("bfdbirdup");
-    let capture = s.capture.take();
-    let view = s.view();
-    let pair = s.pair(&view);
-    let b = pair.wait_all_up();
-
-    assert_eq!(b["peer_address"], s.link.b4.as_str(), "{b}");
-    assert_eq!(b["remote_state"], "Up", "{b}");
-    assert_eq!(b["kind"], "external", "{b}");
-    assert_eq!(b["passive"], false, "{b}");
-    assert_eq!(b["holding_bgp"], false, "{b}");
-    // Every packet the peer sent was accepted.
-    assert_eq!(b["counters"]["dropped_total"], 0, "{b}");
-    assert_eq!(b["counters"]["failures"], 0, "{b}");
-    for (field, want) in [
-        ("desired_min_tx_us", 300_000),
-        ("required_min_rx_us", 300_000),
-        ("remote_desired_min_tx_us", 300_000),
-        ("remote_required_min_rx_us", 300_000),
-        ("tx_interval_us", 300_000),
-        ("detection_time_us", 900_000),
-        ("detect_mult", 3),
-        ("remote_detect_mult", 3),
-    ] {
-        assert_eq!(b[field], want, "hybridlab {field}: {b}");
-    }
-
-    // BIRD's figures are its own results of the negotiation with
-    // hybridlab's advertised values: its transmit interval and its
-    // detection time (RFC 5880 §6.8.4, §6.8.7).
-    let session = s
-        .bird
-        .bfd_session(&s.link.a4)
-        .unwrap_or_else(|e| s.lab.fail(&e))
-        .unwrap_or_else(|| s.lab.fail("BIRD has no BFD session to hybridlab"));
-    assert_eq!(
-        session,
-        BirdBfdSession {
-            address: s.link.a4.clone(),
-            interface: s.link.b_if.clone(),
-            state: "Up".to_string(),
-            interval_ms: 300,
-            timeout_ms: 900,
-        }
-    );
-    pair.check_wire_rate();
-    pair.check_wire(capture);
+    bfd_scenarios::bfd_comes_up_at_300ms_x3_on_both_sides(PeerKind::Bird);
 }
 
 #[test]
@@ -208,28 +32,7 @@ fn bird_silent_loss_drops_bgp_at_once_and_both_return() {
     if !bfd::interop_enabled("bird_silent_loss_drops_bgp_at_once_and_both_return") {
         return;
     }
-    let s = Setup::new("bfdbirdloss");
-    let view = s.view();
-    let pair = s.pair(&view);
-    pair.wait_all_up();
-    s.wait_bird_routes_at_hybridlab();
-
-    let at = pair.cut(Cut::SilentLoss);
-    let trial = pair.observe_down(Cut::SilentLoss, at);
-    assert_eq!(s.bird_routes_at_hybridlab(), 0);
-    // BIRD detected on its own and dropped BGP for it.
-    assert!(trial.peer_ms.is_some(), "BIRD logged no Up to Down");
-    let p = s.bird.protocol(PROTOCOL).unwrap_or_else(|e| s.lab.fail(&e));
-    assert_eq!(
-        p.last_error.as_deref(),
-        Some("Error: BFD session down"),
-        "{p:?}"
-    );
-
-    pair.hold_idle(Duration::from_secs(2));
-    let restored = pair.restore(Cut::SilentLoss);
-    pair.observe_recovery(restored);
-    s.wait_bird_routes_at_hybridlab();
+    bfd_scenarios::silent_loss_drops_bgp_at_once_and_both_return(PeerKind::Bird);
 }
 
 #[test]
@@ -237,51 +40,7 @@ fn bird_link_down_drops_bgp_at_once_and_both_return() {
     if !bfd::interop_enabled("bird_link_down_drops_bgp_at_once_and_both_return") {
         return;
     }
-    let s = Setup::new("bfdbirdlink");
-    let view = s.view();
-    let pair = s.pair(&view);
-    pair.wait_all_up();
-
-    let at = pair.cut(Cut::LinkDown);
-    let trial = pair.observe_down(Cut::LinkDown, at);
-    // BIRD's end lost carrier: BIRD ends BGP on the link event and removes
-    // the BFD session it no longer needs, rather than letting it time out.
-    let p = s.bird.protocol(PROTOCOL).unwrap_or_else(|e| s.lab.fail(&e));
-    eprintln!("link down, BIRD peer: {trial:?}; BIRD {p:?}");
-    pair.hold_idle(Duration::from_secs(2));
-    let restored = pair.restore(Cut::LinkDown);
-    pair.observe_recovery(restored);
-}
-
-/// At shutdown hybridlab takes BFD AdminDown before its BGP Ceases
-/// (docs/topology.md, RFC 5882 §3.2): BIRD hears it at once rather than
-/// timing out.
-#[test]
-fn bird_hears_admin_down_when_hybridlab_stops() {
-    if !bfd::interop_enabled("bird_hears_admin_down_when_hybridlab_stops") {
-        return;
-    }
-    let s = Setup::new("bfdbirdstop");
-    {
-        let view = s.view();
-        let pair = s.pair(&view);
-        pair.wait_all_up();
-        pair.hold_up(Duration::from_secs(1));
-    }
-    let Setup {
-        hl,
-        lab,
-        bird,
-        link,
-        ..
-    } = s;
-    let view = BirdView {
-        bird: &bird,
-        hl_address: link.a4.clone(),
-    };
-    let heard_ms = bfd::stop_and_wait_peer_down(&lab, hl, &view);
-    let p = bird.protocol(PROTOCOL).unwrap_or_else(|e| lab.fail(&e));
-    eprintln!("BIRD heard AdminDown {heard_ms} ms after the stop; its BGP: {p:?}");
+    bfd_scenarios::link_down_drops_bgp_at_once_and_both_return(PeerKind::Bird);
 }
 
 #[test]
@@ -289,37 +48,15 @@ fn bird_detection_times_over_ten_silent_cuts() {
     if !bfd::interop_enabled("bird_detection_times_over_ten_silent_cuts") {
         return;
     }
-    let s = Setup::new("bfdbirdten");
-    let view = s.view();
-    let pair = s.pair(&view);
-    pair.wait_all_up();
+    bfd_scenarios::detection_times_over_ten_silent_cuts(PeerKind::Bird);
+}
 
-    let trials: Vec<_> = (0..10)
-        .map(|_| pair.trial(Cut::SilentLoss, Duration::ZERO))
-        .collect();
-    let hybridlab: Vec<i64> = trials.iter().map(|t| t.hybridlab_ms).collect();
-    let bird: Vec<i64> = trials.iter().filter_map(|t| t.peer_ms).collect();
-    let bgp: Vec<i64> = trials.iter().map(|t| t.bgp_after_bfd_ms).collect();
-    println!(
-        "BFD detection (BIRD peer, {} trials): hybridlab {}",
-        trials.len(),
-        bfd::summary(&hybridlab)
-    );
-    println!(
-        "BFD detection (BIRD peer, {} trials): BIRD {}",
-        bird.len(),
-        bfd::summary(&bird)
-    );
-    println!(
-        "BFD to BGP down at hybridlab (BIRD peer, {} trials): {}",
-        trials.len(),
-        bfd::summary(&bgp)
-    );
-    assert_eq!(
-        bird.len(),
-        trials.len(),
-        "BIRD logged every cut: {trials:?}"
-    );
+#[test]
+fn bird_hears_admin_down_when_hybridlab_stops() {
+    if !bfd::interop_enabled("bird_hears_admin_down_when_hybridlab_stops") {
+        return;
+    }
+    bfd_scenarios::hears_admin_down_when_hybridlab_stops(PeerKind::Bird);
 }
 
 /// `show bfd sessions` as BIRD 2.0.12 prints it, Up and after a cut.
@@ -452,14 +189,7 @@ fn frr_and_bird_detect_a_silent_cut_between_themselves() {
 /// parser (unprivileged: a change of format breaks this, not every lab).
 #[test]
 fn bfd_topologies_parse() {
-    let link = Link {
-        a_if: "to-peer".into(),
-        b_if: "to-hl".into(),
-        a4: "192.0.2.1".into(),
-        b4: "192.0.2.2".into(),
-        a6: "2001:db8:0:1::1".into(),
-        b6: "2001:db8:0:1::2".into(),
-    };
+    let link = Link::unplugged();
     for bfd in [HlBfd::Default, explicit_timers()] {
         let text = bfd::topology(&link, "peer", 65001, bfd).to_toml();
         let parsed = hybridlab_topology::parse("bfd.toml", &text);

@@ -100,19 +100,8 @@ fn frr_reports_a_received_max_prefix_cease() {
 
     let frr = Frr::start(&lab, &frr_ns, &frr_conf);
     let _bird = Bird::start(&lab, &bird_ns, &bird_conf);
-    let n = lab.wait("FRR to record the Cease", Duration::from_secs(30), || {
-        let n = frr.neighbor(&link.b4)?;
-        if n["lastErrorCodeSubcode"] == "0601" {
-            Ok(n)
-        } else {
-            Err(n.to_string())
-        }
-    });
+    let n = frr.wait_max_prefix_cease(&lab, &link.b4);
     eprintln!("{n:#}");
-    assert_eq!(
-        n["lastNotificationReason"], "Cease/Maximum Number of Prefixes Reached",
-        "{n}"
-    );
 }
 
 /// FRR's maximum-prefix sends BIRD the Cease hybridlab sends: this pins down
@@ -138,16 +127,5 @@ fn bird_reports_a_received_max_prefix_cease() {
 
     let _frr = Frr::start(&lab, &frr_ns, &frr_conf);
     let bird = Bird::start(&lab, &bird_ns, &bird_conf);
-    let p = lab.wait("BIRD to record the Cease", Duration::from_secs(30), || {
-        let p = bird.protocol("frr4")?;
-        match &p.last_error {
-            Some(e) if e.starts_with("Received:") => Ok(p),
-            _ => Err(format!("{p:?}")),
-        }
-    });
-    assert_eq!(
-        p.last_error.as_deref(),
-        Some("Received: Maximum number of prefixes reached"),
-        "{p:?}"
-    );
+    bird.wait_max_prefix_cease(&lab, "frr4");
 }

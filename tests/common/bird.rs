@@ -475,3 +475,23 @@ fn parse_seconds_as_ms(text: &str) -> Option<u32> {
         .checked_mul(1000)?
         .checked_add(millis.parse().ok()?)
 }
+
+impl Bird {
+    /// Waits for protocol `name` to record a received Cease / Maximum Number
+    /// of Prefixes Reached (RFC 4486 §4), in BIRD 2's words.
+    pub fn wait_max_prefix_cease(&self, lab: &Lab, name: &str) -> BirdProtocol {
+        let p = lab.wait("BIRD to record the Cease", Duration::from_secs(30), || {
+            let p = self.protocol(name)?;
+            match &p.last_error {
+                Some(e) if e.starts_with("Received:") => Ok(p),
+                _ => Err(format!("{p:?}")),
+            }
+        });
+        assert_eq!(
+            p.last_error.as_deref(),
+            Some("Received: Maximum number of prefixes reached"),
+            "{p:?}"
+        );
+        p
+    }
+}

@@ -357,3 +357,28 @@ impl Frr {
         self.dir.join("bfdd.log")
     }
 }
+
+impl Frr {
+    /// Waits for the neighbour at `address` to record a received Cease /
+    /// Maximum Number of Prefixes Reached (RFC 4486 §4): the fields
+    /// `lastErrorCodeSubcode` and `lastNotificationReason` of FRR 8.4.
+    pub fn wait_max_prefix_cease(&self, lab: &Lab, address: &str) -> Value {
+        let n = lab.wait(
+            "FRR to record the Cease",
+            std::time::Duration::from_secs(30),
+            || {
+                let n = self.neighbor(address)?;
+                if n["lastErrorCodeSubcode"] == "0601" {
+                    Ok(n)
+                } else {
+                    Err(n.to_string())
+                }
+            },
+        );
+        assert_eq!(
+            n["lastNotificationReason"], "Cease/Maximum Number of Prefixes Reached",
+            "{n}"
+        );
+        n
+    }
+}

@@ -15,9 +15,12 @@
 #![allow(dead_code)]
 
 pub mod bfd;
+pub mod bfd_scenarios;
 pub mod bird;
 pub mod frr;
 pub mod hybridlab;
+pub mod peer;
+pub mod scenarios;
 
 use std::cell::RefCell;
 use std::fmt::Write as _;
@@ -271,6 +274,22 @@ pub struct Link {
     pub b4: String,
     pub a6: String,
     pub b6: String,
+}
+
+impl Link {
+    /// The addresses [`veth`] gives link 0, with no link behind them: for
+    /// unprivileged tests that only write topology files.
+    pub fn unplugged() -> Link {
+        let (v4, v6) = LINK_SUBNETS[0];
+        Link {
+            a_if: "to-peer".into(),
+            b_if: "to-hl".into(),
+            a4: format!("{v4}.1"),
+            b4: format!("{v4}.2"),
+            a6: format!("{v6}::1"),
+            b6: format!("{v6}::2"),
+        }
+    }
 }
 
 /// Documentation prefixes (RFC 5737, RFC 3849) for up to three links; they
