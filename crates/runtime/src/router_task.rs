@@ -295,8 +295,35 @@ impl RouterTask {
     fn fire_bgp_timer(&mut self, now: Instant) {
         if let Some((peer, kind)) = self.timers.pop_due(now) {
             debug!(router = %self.name, neighbor = %self.peer_name(peer), timer = ?kind, "timer expired");
+            if kind == TimerKind::PrefixRestart && self.hold_restart_for_bfd(peer) {
+                return;
+            }
             self.feed(peer, SessionInput::TimerExpired(kind));
         }
+    }
+
+    /// A prefix-limit restart must not bring BGP back over a path BFD has
+    /// found dead (RFC 5882 §3.2): the session stays parked and BFD's
+    /// return to Up starts it, as after a BFD teardown.
+    fn hold_restart_for_bfd(&mut self, peer: PeerId) -> bool {
+        let Some(&neighbor) = self.by_peer.get(&peer) else {
+            return false;
+        };
+        let failed = self
+            .bfd
+            .table
+            .get(&BfdKey::Neighbor(neighbor))
+            .is_some_and(|s| {
+                !s.is_up() && s.view().last_down_cause.is_some_and(DownCause::is_failure)
+            });
+        if !failed {
+            return false;
+        }
+        if let Some(link) = self.bfd.links.get_mut(&neighbor) {
+            link.holding_bgp = true;
+        }
+        info!(router = %self.name, neighbor = %self.peer_name(peer), "prefix-limit restart held: BFD is down");
+        true
     }
 
     fn handle(&mut self, event: Event) {

@@ -337,3 +337,75 @@ async fn bgp_establishes_without_bfd_ever_up_as_frr_does() {
     );
     run.lab.shutdown().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn prefix_limit_restart_waits_for_bfd_when_the_path_is_dead() {
+    let mut run = start(
+        r#"
+[lab]
+jitter = false
+
+[[router]]
+name = "a"
+asn = 65001
+router_id = "10.0.0.1"
+  [[router.neighbor]]
+  router = "b"
+  bfd = true
+  max_prefix = { limit = 1, restart_after = 5 }
+
+[[router]]
+name = "b"
+asn = 65002
+router_id = "10.0.0.2"
+networks = ["10.2.0.0/16", "10.3.0.0/16"]
+  [[router.neighbor]]
+  router = "a"
+  bfd = true
+"#,
+    )
+    .await;
+    bfd_to(&mut run.events, "a", BfdState::Up).await;
+    // b's two prefixes trip a's limit of one: a parks its session.
+    let tripped = next_event(&mut run.events, "a: prefix limit", |e| match &e.kind {
+        LabEventKind::Down(reason) if e.router == "a" => Some((e.at, reason.clone())),
+        _ => None,
+    })
+    .await;
+    assert!(
+        tripped.1.contains("Maximum Number of Prefixes"),
+        "{}",
+        tripped.1
+    );
+    let handle = run.lab.handle();
+    assert_eq!(
+        session(&handle, "a").await.idle_reason.as_deref(),
+        Some("prefix limit")
+    );
+
+    // The path dies before the restart is due.
+    let link = run.lab.link("a", "b").unwrap_or_else(|| panic!("no link"));
+    run.lab.wire().set_blackhole(&link, true);
+    bfd_to(&mut run.events, "a", BfdState::Down).await;
+
+    // The restart comes due 5 s after the trip and is held: a makes no
+    // attempt over the dead path, and BFD now holds its BGP session.
+    tokio::time::sleep_until(tripped.0 + Duration::from_secs(15)).await;
+    while let Ok(e) = run.events.try_recv() {
+        assert!(
+            !(e.router == "a" && matches!(e.kind, LabEventKind::ConnectAttempt)),
+            "{e:?}"
+        );
+    }
+    assert_eq!(session(&handle, "a").await.state, "Idle");
+    assert!(bfd_view(&handle, "a").await.holding_bgp);
+
+    // BFD's return starts the session; it establishes (and b's two
+    // prefixes trip the limit again).
+    run.lab.wire().set_blackhole(&link, false);
+    let up = bfd_to(&mut run.events, "a", BfdState::Up).await;
+    let est = established(&mut run.events, "a", "b").await;
+    assert!(est.at >= up.at);
+    assert!(!bfd_view(&handle, "a").await.holding_bgp);
+    run.lab.shutdown().await;
+}
