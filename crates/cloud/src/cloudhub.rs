@@ -6,7 +6,9 @@
 //! result goes into [`crate::vgw::export_to_tunnel`] for tunnels, which
 //! also applies the 1 000-route quota.
 
+use crate::assumptions::Assumptions;
 use crate::path::{as_path_list, Egress, TunnelId};
+use crate::source::RouteSource;
 use crate::vgw::VgwSelection;
 use hybridlab_bgp::packet::AsPath;
 use ipnet::IpNet;
@@ -25,6 +27,7 @@ pub enum HubPeer {
 pub struct BestRoute {
     pub prefix: IpNet,
     pub as_path: AsPath,
+    pub source: RouteSource,
     pub learned_from: Egress,
 }
 
@@ -39,6 +42,7 @@ impl BestRoute {
         Some(BestRoute {
             prefix: selection.prefix,
             as_path: best.as_path.clone(),
+            source: best.source,
             learned_from: best.egress.clone(),
         })
     }
@@ -64,15 +68,25 @@ impl HubRoute {
 /// Routes the VGW re-advertises to `to`: every best route learned from a
 /// CGW or a directly attached VIF, except those from `to`'s own VPN
 /// connection or VIF (spec §4: "to every other"), with the VGW ASN
-/// prepended (spec §4: inferred, unconfirmed). Static VPN routes are
-/// relayed too (spec §4: believed). Routes learned through a DX gateway
+/// prepended (spec §4: inferred, a setting). Static VPN routes are relayed
+/// too (spec §4: believed, a setting). Routes learned through a DX gateway
 /// are never relayed (spec §6: no VIF↔VPN transit).
-pub fn readvertise(vgw_asn: u32, best: &[BestRoute], to: &HubPeer) -> Vec<HubRoute> {
+pub fn readvertise(
+    vgw_asn: u32,
+    best: &[BestRoute],
+    to: &HubPeer,
+    assumptions: &Assumptions,
+) -> Vec<HubRoute> {
     best.iter()
         .filter(|r| relayable(&r.learned_from, to))
+        .filter(|r| r.source != RouteSource::VpnStatic || assumptions.cloudhub_relays_static_routes)
         .map(|r| {
             let mut as_path = r.as_path.clone();
-            as_path.prepend(vgw_asn, 1);
+            // Without the prepend the VGW relays like a route server; a
+            // static route still needs one AS to be a valid eBGP path.
+            if assumptions.cloudhub_prepends_vgw_asn || as_path.path_len() == 0 {
+                as_path.prepend(vgw_asn, 1);
+            }
             HubRoute {
                 prefix: r.prefix,
                 as_path,
@@ -107,6 +121,7 @@ mod tests {
         BestRoute {
             prefix: p(prefix),
             as_path: AsPath::from_sequence([asn]),
+            source: RouteSource::VpnBgp,
             learned_from: Egress::Tunnel(TunnelId::new(conn, 1)),
         }
     }
@@ -125,7 +140,7 @@ mod tests {
 
     #[test]
     fn cloudhub_readvertises_each_cgws_routes_to_all_other_cgws_with_vgw_asn_prepended() {
-        let out = readvertise(VGW, &three_sites(), &to("vpn-a"));
+        let out = readvertise(VGW, &three_sites(), &to("vpn-a"), &Assumptions::default());
         let prefixes: Vec<IpNet> = out.iter().map(|r| r.prefix).collect();
         assert_eq!(prefixes, vec![p("192.168.2.0/24"), p("192.168.3.0/24")]);
         assert_eq!(out[0].as_path, AsPath::from_sequence([VGW, 65002]));
@@ -137,6 +152,7 @@ mod tests {
             VGW,
             &three_sites(),
             &HubPeer::Tunnel(TunnelId::new("vpn-b", 2)),
+            &Assumptions::default(),
         );
         assert!(out.iter().all(|r| r.prefix != p("192.168.2.0/24")));
     }
@@ -147,10 +163,10 @@ mod tests {
             site("192.168.1.0/24", "vpn-a", 65001),
             site("192.168.2.0/24", "vpn-b", 65001),
         ];
-        let to_b = readvertise(VGW, &shared, &to("vpn-b"));
+        let to_b = readvertise(VGW, &shared, &to("vpn-b"), &Assumptions::default());
         assert_eq!(to_b.len(), 1);
         assert!(to_b[0].loops_at(65001));
-        let unique = readvertise(VGW, &three_sites(), &to("vpn-b"));
+        let unique = readvertise(VGW, &three_sites(), &to("vpn-b"), &Assumptions::default());
         assert!(unique.iter().all(|r| !r.loops_at(65002)));
     }
 
@@ -160,11 +176,17 @@ mod tests {
         best.push(BestRoute {
             prefix: p("10.100.0.0/16"),
             as_path: AsPath::from_sequence([65100]),
+            source: RouteSource::DirectConnect,
             learned_from: Egress::Vif("dx-hq".into()),
         });
-        let to_a = readvertise(VGW, &best, &to("vpn-a"));
+        let to_a = readvertise(VGW, &best, &to("vpn-a"), &Assumptions::default());
         assert!(to_a.iter().any(|r| r.prefix == p("10.100.0.0/16")));
-        let to_vif = readvertise(VGW, &best, &HubPeer::DirectVif("dx-hq".into()));
+        let to_vif = readvertise(
+            VGW,
+            &best,
+            &HubPeer::DirectVif("dx-hq".into()),
+            &Assumptions::default(),
+        );
         assert_eq!(to_vif.len(), 3);
     }
 
@@ -173,12 +195,13 @@ mod tests {
         let best = vec![BestRoute {
             prefix: p("10.100.0.0/16"),
             as_path: AsPath::from_sequence([65100]),
+            source: RouteSource::DirectConnect,
             learned_from: Egress::DxGatewayVif {
                 gateway: "dxgw-1".into(),
                 vif: "vif-1".into(),
             },
         }];
-        assert!(readvertise(VGW, &best, &to("vpn-a")).is_empty());
+        assert!(readvertise(VGW, &best, &to("vpn-a"), &Assumptions::default()).is_empty());
     }
 
     #[test]
@@ -186,9 +209,10 @@ mod tests {
         let best = vec![BestRoute {
             prefix: p("192.168.9.0/24"),
             as_path: AsPath::default(),
+            source: RouteSource::VpnStatic,
             learned_from: Egress::Tunnel(TunnelId::new("vpn-static", 1)),
         }];
-        let out = readvertise(VGW, &best, &to("vpn-a"));
+        let out = readvertise(VGW, &best, &to("vpn-a"), &Assumptions::default());
         assert_eq!(out[0].as_path, AsPath::from_sequence([VGW]));
     }
 
@@ -211,8 +235,26 @@ mod tests {
             best[0].learned_from,
             Egress::Tunnel(TunnelId::new("vpn-s", 1))
         );
-        let out = readvertise(VGW, &best, &to("vpn-a"));
+        let out = readvertise(VGW, &best, &to("vpn-a"), &Assumptions::default());
         assert_eq!(out[0].as_path, AsPath::from_sequence([VGW]));
+    }
+
+    #[test]
+    fn cloudhub_prepending_and_static_relay_are_settings() {
+        let mut best = three_sites();
+        best.push(BestRoute {
+            prefix: p("192.168.9.0/24"),
+            as_path: AsPath::default(),
+            source: RouteSource::VpnStatic,
+            learned_from: Egress::Tunnel(TunnelId::new("vpn-static", 1)),
+        });
+        let off = Assumptions {
+            cloudhub_prepends_vgw_asn: false,
+            cloudhub_relays_static_routes: false,
+        };
+        let out = readvertise(VGW, &best, &to("vpn-a"), &off);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].as_path, AsPath::from_sequence([65002]));
     }
 
     #[test]
@@ -224,7 +266,12 @@ mod tests {
             bgp_established: true,
             accepted_routes: 1,
         };
-        let hub = readvertise(VGW, &three_sites(), &HubPeer::Tunnel(tunnel.clone()));
+        let hub = readvertise(
+            VGW,
+            &three_sites(),
+            &HubPeer::Tunnel(tunnel.clone()),
+            &Assumptions::default(),
+        );
         let e = export_to_tunnel(
             VGW,
             &[],

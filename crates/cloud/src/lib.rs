@@ -41,6 +41,7 @@
 //! Spec references (`spec §N`) are to `shared/spec/aws-behavior.md`.
 
 pub mod addressing;
+pub mod assumptions;
 pub mod cloudhub;
 pub mod decision;
 pub mod dx;

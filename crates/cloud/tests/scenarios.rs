@@ -3,6 +3,7 @@
 //! the outcome `hybridlab check` will expect.
 
 use hybridlab_bgp::packet::{AsPath, Community, PathAttributes};
+use hybridlab_cloud::assumptions::Assumptions;
 use hybridlab_cloud::cloudhub::{readvertise, BestRoute, HubPeer};
 use hybridlab_cloud::decision::Rule;
 use hybridlab_cloud::dx::gateway::{
@@ -173,7 +174,12 @@ fn cloudhub_three_branches_through_a_detached_vgw_and_a_shared_asn_variant() {
             .filter_map(BestRoute::from_selection)
             .collect();
         let to_a = TunnelId::new("vpn-a", 1);
-        let hub = readvertise(VGW_ASN, &best, &HubPeer::Tunnel(to_a.clone()));
+        let hub = readvertise(
+            VGW_ASN,
+            &best,
+            &HubPeer::Tunnel(to_a.clone()),
+            &Assumptions::default(),
+        );
         let sent = vgw::export_to_tunnel(
             VGW_ASN,
             &[],
