@@ -446,6 +446,20 @@ mod tests {
     }
 
     #[test]
+    fn vpc_lookup_serializes_rule_chosen_route_and_losers_for_trace() {
+        let t = table(
+            &config(),
+            &[offer("10.0.1.0/24", RouteSource::DirectConnect, "dx-1")],
+        );
+        let v = serde_json::to_value(t.lookup(ip("10.0.1.5")).unwrap()).unwrap();
+        assert_eq!(v["rule"], "local_route");
+        assert_eq!(v["chosen"]["origin"], "local");
+        assert_eq!(v["losers"][0]["candidate"]["origin"], "propagated");
+        assert_eq!(v["losers"][0]["candidate"]["source"], "direct_connect");
+        assert_eq!(v["losers"][0]["rule"], "local_route");
+    }
+
+    #[test]
     fn vpc_without_matching_route_drops() {
         assert!(table(&config(), &[]).lookup(ip("8.8.8.8")).is_none());
     }

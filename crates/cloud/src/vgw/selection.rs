@@ -280,4 +280,29 @@ mod tests {
         assert!(offered[0].connection_up);
         assert!(!offered[1].connection_up);
     }
+
+    #[test]
+    fn vgw_selection_serializes_for_show_routes() {
+        let s = select(
+            vec![
+                bgp("10.1.0.0/16", t("vpn-1", 1), &[65001], None),
+                dx("10.1.0.0/16", "dx-1", &[65001]),
+            ],
+            None,
+        )
+        .unwrap();
+        let v = serde_json::to_value(&s).unwrap();
+        assert_eq!(v["prefix"], "10.1.0.0/16");
+        assert_eq!(v["rule"], "source_preference");
+        assert_eq!(
+            v["chosen"][0]["egress"],
+            serde_json::json!({"kind": "vif", "name": "dx-1"})
+        );
+        assert_eq!(v["chosen"][0]["as_path"], serde_json::json!([65001]));
+        assert_eq!(v["losers"][0]["candidate"]["source"], "vpn_bgp");
+        assert_eq!(
+            s.rule.to_string(),
+            "Direct Connect BGP > VPN static > VPN BGP"
+        );
+    }
 }
