@@ -253,6 +253,25 @@ mod tests {
     }
 
     #[test]
+    fn dx_as_path_prepending_only_steers_among_vifs_in_the_same_region() {
+        let attrs = PathAttributes {
+            as_path: Some(AsPath::from_sequence([65001])),
+            ..PathAttributes::default()
+        };
+        let remote = Candidate::from_attributes(
+            p("192.168.0.0/16"),
+            Egress::Vif("vif-remote".into()),
+            RouteSource::DirectConnect,
+            &attrs,
+            false,
+        );
+        let home_prepended = vif("vif-home", &[65001, 65001, 65001], &[]);
+        let s = select(vec![remote, home_prepended], None).unwrap();
+        assert_eq!(s.chosen[0].egress, Egress::Vif("vif-home".into()));
+        assert_eq!(s.rule, Rule::LocalPreferenceCommunity);
+    }
+
+    #[test]
     fn dx_equal_vifs_share_traffic_by_flow_hash() {
         let s = select(
             vec![vif("vif-a", &[65001], &[]), vif("vif-b", &[65001], &[])],
