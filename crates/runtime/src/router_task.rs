@@ -46,6 +46,10 @@ pub(crate) enum Event {
     Received {
         conn: ConnId,
         data: Bytes,
+        /// Held until the bytes are processed: a kernel connection's reader
+        /// has only so many (see `tcp::MAX_QUEUED_CHUNKS`). `None` on
+        /// virtual links, whose sender is another router task.
+        credit: Option<tokio::sync::OwnedSemaphorePermit>,
     },
     Closed {
         conn: ConnId,
@@ -328,10 +332,11 @@ impl RouterTask {
 
     fn handle(&mut self, event: Event) {
         match event {
-            Event::Received { conn, data } => {
+            Event::Received { conn, data, credit } => {
                 if let Some(slot) = self.conns.get(&conn).map(|c| c.slot) {
                     self.feed_slot(slot, SessionInput::Received { conn, data });
                 }
+                drop(credit);
             }
             Event::Closed { conn } => {
                 if let Some(c) = self.conns.remove(&conn) {
@@ -975,6 +980,7 @@ impl RouterTask {
                 let _ = far.inbox.send(Event::Received {
                     conn: far.conn,
                     data,
+                    credit: None,
                 });
             }
             ConnIo::Tcp { tx, .. } => {

@@ -11,15 +11,21 @@ use socket2::{Domain, SockRef, Socket, Type};
 use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Semaphore};
 use tokio::task::{AbortHandle, JoinHandle};
 use tracing::{debug, info, warn};
 
 /// Largest read at once; BGP messages are at most 4096 bytes (RFC 4271 §4.1)
 /// and the session's framer reassembles them.
 const READ_CHUNK: usize = 16 * 1024;
+/// Reads a connection may have queued for its router task before it stops
+/// reading. Past it the kernel's receive window pushes back on the peer, so
+/// a peer faster than the router (or a hostile one) costs socket buffer,
+/// not heap: at most this × `READ_CHUNK` in flight per connection.
+pub(crate) const MAX_QUEUED_CHUNKS: usize = 64;
 const LISTEN_BACKLOG: i32 = 128;
 
 /// Opens a session's outbound connection: socket options first (RFC 2385
@@ -149,14 +155,24 @@ pub(crate) fn spawn_connection(
     });
     let reader = tokio::spawn(async move {
         let mut buf = BytesMut::with_capacity(READ_CHUNK);
+        let credits = Arc::new(Semaphore::new(MAX_QUEUED_CHUNKS));
         loop {
+            let Ok(credit) = Arc::clone(&credits).acquire_owned().await else {
+                break;
+            };
             buf.reserve(READ_CHUNK);
             match rd.read_buf(&mut buf).await {
                 Ok(0) | Err(_) => break,
                 Ok(_) => {
                     let data = buf.split().freeze();
                     if wire.transmit(&link, None, WireEventKind::Data(data.clone()))
-                        && inbox.send(Event::Received { conn, data }).is_err()
+                        && inbox
+                            .send(Event::Received {
+                                conn,
+                                data,
+                                credit: Some(credit),
+                            })
+                            .is_err()
                     {
                         return;
                     }
