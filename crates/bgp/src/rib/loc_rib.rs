@@ -1,6 +1,7 @@
 //! The table: per prefix, every path that survived import and the best one.
 
 use super::decision::{self, DecisionContext};
+use super::dense_map::DenseMap;
 use super::{Path, RouteAttrs, Source, SourceId};
 use crate::packet::{Family, Prefix, Prefix4, Prefix6};
 use smallvec::SmallVec;
@@ -112,23 +113,15 @@ impl Key for Key6 {
 }
 
 /// One family's table.
-///
-/// An `IndexMap` rather than a plain hash map: the hash index holds only
-/// small integers and the entries sit densely in one vector, so a full
-/// table of 1 000 000 prefixes takes about half the memory of a hash map
-/// of entries, whose buckets are kept at most 7/8 full and double as it
-/// grows.
 #[derive(Debug)]
 struct Table<K> {
-    dests: FxIndexMap<K, Dest>,
+    dests: DenseMap<K, Dest>,
 }
-
-type FxIndexMap<K, V> = indexmap::IndexMap<K, V, rustc_hash::FxBuildHasher>;
 
 impl<K> Default for Table<K> {
     fn default() -> Self {
         Table {
-            dests: FxIndexMap::default(),
+            dests: DenseMap::default(),
         }
     }
 }
@@ -141,38 +134,31 @@ impl<K: Key> Table<K> {
         attrs: Option<Arc<RouteAttrs>>,
         ctx: &DecisionContext<'_>,
     ) -> Outcome {
-        use indexmap::map::Entry;
-        match self.dests.entry(key) {
-            Entry::Occupied(mut entry) => {
-                let dest = entry.get_mut();
-                let before = dest.best_key();
-                let existed = dest.set(source, attrs);
-                if dest.paths.is_empty() {
-                    // Order means nothing here: swap the last entry in.
-                    entry.swap_remove();
-                    return Outcome {
-                        existed,
-                        best_changed: before.is_some(),
-                    };
-                }
-                dest.reselect(ctx);
-                Outcome {
-                    existed,
-                    best_changed: dest.best_key() != before,
-                }
-            }
-            Entry::Vacant(entry) => match attrs {
-                Some(attrs) => {
-                    let mut paths = SmallVec::new();
-                    paths.push(Path { source, attrs });
-                    entry.insert(Dest { paths, best: 0 });
-                    Outcome {
-                        existed: false,
-                        best_changed: true,
-                    }
-                }
-                None => Outcome::default(),
-            },
+        let Some(dest) = self.dests.get_mut(&key) else {
+            let Some(attrs) = attrs else {
+                return Outcome::default();
+            };
+            let mut paths = SmallVec::new();
+            paths.push(Path { source, attrs });
+            let inserted = self.dests.insert_new(key, Dest { paths, best: 0 });
+            return Outcome {
+                existed: false,
+                best_changed: inserted,
+            };
+        };
+        let before = dest.best_key();
+        let existed = dest.set(source, attrs);
+        if dest.paths.is_empty() {
+            self.dests.remove(&key);
+            return Outcome {
+                existed,
+                best_changed: before.is_some(),
+            };
+        }
+        dest.reselect(ctx);
+        Outcome {
+            existed,
+            best_changed: dest.best_key() != before,
         }
     }
 

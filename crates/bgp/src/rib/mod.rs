@@ -22,6 +22,7 @@
 pub mod adj_in;
 pub mod adj_out;
 pub mod decision;
+mod dense_map;
 pub mod export;
 pub mod loc_rib;
 
