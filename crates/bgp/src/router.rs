@@ -612,7 +612,15 @@ impl Router {
             always_compare_med: self.config.always_compare_med,
             peers: &self.facts,
         };
-        let changed = self.rib.purge(Source::Peer(peer), &ctx);
+        // With no session left to tell, a full table going down costs no
+        // list of a million changed prefixes.
+        let anyone_up = self.peers.iter().any(|p| p.up.is_some());
+        let mut changed = Vec::new();
+        self.rib.purge_with(Source::Peer(peer), &ctx, |prefix| {
+            if anyone_up {
+                changed.push(prefix);
+            }
+        });
         self.facts[peer] = None;
         if !changed.is_empty() {
             self.export(changed, queue);

@@ -241,11 +241,22 @@ impl LocRib {
     /// changed. Visits the whole table: for a session going down, not for
     /// an UPDATE.
     pub fn purge(&mut self, source: Source, ctx: &DecisionContext<'_>) -> Vec<Prefix> {
-        let source = SourceId::from(source);
         let mut changed = Vec::new();
-        self.v4.purge(source, ctx, |p| changed.push(p));
-        self.v6.purge(source, ctx, |p| changed.push(p));
+        self.purge_with(source, ctx, |p| changed.push(p));
         changed
+    }
+
+    /// [`LocRib::purge`], telling `changed` of each prefix instead of
+    /// listing them: nothing is collected when nobody needs to know.
+    pub fn purge_with(
+        &mut self,
+        source: Source,
+        ctx: &DecisionContext<'_>,
+        mut changed: impl FnMut(Prefix),
+    ) {
+        let source = SourceId::from(source);
+        self.v4.purge(source, ctx, &mut changed);
+        self.v6.purge(source, ctx, &mut changed);
     }
 
     /// Every entry of `family`, in no particular order.
