@@ -190,6 +190,14 @@ fn run(path: &Path, api: Option<SocketAddr>, log: &str) -> ExitCode {
         Ok(t) => t,
         Err(code) => return code,
     };
+    // Running a lab without its cloud half would mislead: refuse instead.
+    if !topology.cloud.is_empty() {
+        eprintln!(
+            "{}: cloud node kinds (vpc, vgw, vpn, dx ...) are parsed and validated but not run yet",
+            path.display()
+        );
+        return ExitCode::from(EXIT_BAD_TOPOLOGY);
+    }
     let filter = match tracing_subscriber::EnvFilter::try_new(log) {
         Ok(f) => f,
         Err(e) => {

@@ -5,8 +5,11 @@
 //! - [`raw`]: the file as written, with spans.
 //! - [`validate`]: checks and resolution into the [`model`].
 //! - [`prefix`]: prefixes with host bits clear.
+//! - [`cloud`]: the cloud node kinds (VPC, VGW, VPN, DX), validated but
+//!   not run yet.
 //! - [`convert`]: the model as `hybridlab_bgp` router and peer configurations.
 
+pub mod cloud;
 pub mod convert;
 mod error;
 pub mod model;

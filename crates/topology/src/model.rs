@@ -13,6 +13,8 @@ pub struct Topology {
     pub lab: Lab,
     pub routers: Vec<Router>,
     pub policies: Vec<Policy>,
+    /// Cloud nodes; empty for a lab of routers only.
+    pub cloud: crate::cloud::Cloud,
 }
 
 impl Topology {

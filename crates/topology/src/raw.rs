@@ -4,6 +4,9 @@
 //! Integers are read as `i64` (what TOML has) and range-checked in
 //! validation, which can then say which range was expected.
 
+use crate::cloud::raw as cloud;
+use hybridlab_cloud::assumptions::Assumptions;
+use hybridlab_cloud::limits::Limits;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -17,6 +20,22 @@ pub(crate) struct File {
     pub router: Vec<S<Router>>,
     #[serde(default)]
     pub policy: Vec<S<Policy>>,
+    #[serde(default)]
+    pub region: Vec<S<cloud::Region>>,
+    #[serde(default)]
+    pub vpc: Vec<S<cloud::Vpc>>,
+    #[serde(default)]
+    pub vgw: Vec<S<cloud::Vgw>>,
+    #[serde(default)]
+    pub customer_gateway: Vec<S<cloud::CustomerGateway>>,
+    #[serde(default)]
+    pub vpn: Vec<S<cloud::Vpn>>,
+    #[serde(default)]
+    pub dx_gateway: Vec<S<cloud::DxGateway>>,
+    #[serde(default)]
+    pub vif: Vec<S<cloud::Vif>>,
+    pub limits: Option<S<Limits>>,
+    pub assumptions: Option<S<Assumptions>>,
 }
 
 #[derive(Debug, Deserialize)]

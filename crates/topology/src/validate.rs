@@ -43,6 +43,8 @@ pub(crate) fn validate(
     let mut routers = c.routers(&raw.router);
     c.pair_virtual_links(&raw.router, &mut routers);
     c.check_policy_names(&raw.router, &policies);
+    let (cloud, cloud_errors) = crate::cloud::check(&c.loc, &raw);
+    c.errors.extend(cloud_errors);
     if !c.errors.is_empty() {
         c.errors.sort_by_key(|d| (d.line, d.column));
         return Err(c.errors);
@@ -65,6 +67,7 @@ pub(crate) fn validate(
         lab,
         routers,
         policies,
+        cloud,
     })
 }
 
