@@ -400,3 +400,20 @@ fn unknown_limit_is_refused_at_its_key() {
     let got = bad(&text);
     assert!(got.starts_with("22:1: unknown field `vpn_routes`"), "{got}");
 }
+
+#[test]
+fn the_documented_example_validates() {
+    let doc = include_str!("../../../docs/topology.md");
+    let section = doc
+        .split("### Example: Direct Connect primary, VPN backup")
+        .nth(1)
+        .unwrap_or_else(|| panic!("docs lost the cloud example"));
+    let example = section
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .unwrap_or_else(|| panic!("no toml block in the cloud example"));
+    let t = good(example);
+    assert_eq!(t.cloud.vifs.len(), 1);
+    assert_eq!(t.cloud.vpns.len(), 1);
+}
