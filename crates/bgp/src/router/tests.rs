@@ -493,8 +493,10 @@ fn import_policy_filters_by_prefix_range() {
     assert!(h.router.best_route(&v4("10.2.0.0/16")).is_none());
 }
 
-#[test]
-fn withdrawal_propagates_and_the_next_best_replaces() {
+/// Three established peers: `a` has the best path to 10.20.0.0/16 and the
+/// only one to 10.21.0.0/16, `c` a longer backup to 10.20.0.0/16, `b`
+/// listens. Returns (harness, a, c, b).
+fn primary_and_backup_paths() -> (Harness, PeerId, PeerId, PeerId) {
     let mut h = Harness::new();
     let a = h.peer("a", 65001, 2, |_| {});
     let c = h.peer("c", 65003, 4, |_| {});
@@ -513,6 +515,12 @@ fn withdrawal_propagates_and_the_next_best_replaces() {
         c,
         announce(attrs(&[65003, 65009], "192.0.2.4"), &["10.20.0.0/16"]),
     );
+    (h, a, c, b)
+}
+
+#[test]
+fn withdrawal_propagates_and_the_next_best_replaces() {
+    let (mut h, a, c, b) = primary_and_backup_paths();
     h.updates(b);
 
     h.send(a, withdraw(&["10.20.0.0/16", "10.21.0.0/16"]));
@@ -525,24 +533,7 @@ fn withdrawal_propagates_and_the_next_best_replaces() {
 
 #[test]
 fn peer_down_purges_and_reselects() {
-    let mut h = Harness::new();
-    let a = h.peer("a", 65001, 2, |_| {});
-    let c = h.peer("c", 65003, 4, |_| {});
-    let b = h.peer("b", 65002, 3, |_| {});
-    for p in [a, c, b] {
-        h.up(p);
-    }
-    h.send(
-        a,
-        announce(
-            attrs(&[65001], "192.0.2.2"),
-            &["10.20.0.0/16", "10.21.0.0/16"],
-        ),
-    );
-    h.send(
-        c,
-        announce(attrs(&[65003, 65009], "192.0.2.4"), &["10.20.0.0/16"]),
-    );
+    let (mut h, a, c, b) = primary_and_backup_paths();
     assert_eq!(h.router.best_route(&v4("10.20.0.0/16")).unwrap().from, "a");
     h.updates(b);
 
