@@ -417,3 +417,41 @@ fn the_documented_example_validates() {
     assert_eq!(t.cloud.vifs.len(), 1);
     assert_eq!(t.cloud.vpns.len(), 1);
 }
+
+#[test]
+fn dx_gateway_refuses_overlapping_vpcs_and_double_association() {
+    let second = r#"[[vpc]]
+name = "dev"
+region = "r1"
+cidrs = ["10.0.128.0/17"]
+[[vgw]]
+name = "vgw2"
+region = "r1"
+vpc = "dev"
+[[dx_gateway]]
+name = "dxgw"
+  [[dx_gateway.association]]
+  vgw = "vgw1"
+  [[dx_gateway.association]]
+  vgw = "vgw2"
+[[dx_gateway]]
+name = "other"
+  [[dx_gateway.association]]
+  vgw = "vgw1"
+"#;
+    let d = match parse("lab.toml", &with(second)) {
+        Err(TopologyError::Invalid(d)) => d,
+        other => panic!("expected errors, got {other:?}"),
+    };
+    let got: Vec<String> = d
+        .iter()
+        .map(|d| format!("{}:{}: {}", d.line, d.column, d.message))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "34:9: VPC CIDRs 10.0.0.0/16 and 10.0.128.0/17 overlap on DX gateway dxgw",
+            "38:9: VGW vgw1 is attached to DX gateway dxgw and to other",
+        ]
+    );
+}

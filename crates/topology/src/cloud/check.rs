@@ -8,6 +8,7 @@ use super::raw;
 use crate::error::{Diagnostic, Locator};
 use crate::raw::{File, Router, S};
 use hybridlab_cloud::addressing::{check_unique_inside_cidrs, InsideCidr, PeerAddresses};
+use hybridlab_cloud::dx::gateway as dx;
 use hybridlab_cloud::dx::vif::{amazon_asn, validate_bfd, VifAttachment, VifKind};
 use hybridlab_cloud::error::ConfigError;
 use hybridlab_cloud::limits::Limits;
@@ -665,8 +666,16 @@ impl Checker<'_, '_> {
                 None => Some(DEFAULT_AMAZON_ASN),
             };
             let mut associations = Vec::new();
-            for (i, a) in d.association.iter().enumerate() {
-                let a = a.get_ref();
+            // The cloud's own rules (quota, overlapping VPC CIDRs), checked
+            // as associations are added so the error points at the one
+            // that breaks them.
+            let mut so_far = dx::DxGateway {
+                name: name.clone(),
+                asn: asn.unwrap_or(DEFAULT_AMAZON_ASN),
+                associations: Vec::new(),
+                vifs: Vec::new(),
+            };
+            for a in d.association.iter().map(S::get_ref) {
                 let Some(vgw) = vgws.iter().find(|g| &g.name == a.vgw.get_ref()) else {
                     self.err(
                         a.vgw.span(),
@@ -674,11 +683,6 @@ impl Checker<'_, '_> {
                     );
                     continue;
                 };
-                let what = format!("VGWs associated with DX gateway {name}");
-                self.rule(
-                    a.vgw.span(),
-                    validate_count(&what, i + 1, limits.vgws_per_dx_gateway),
-                );
                 if let Some(first) = associated.get(&vgw.name) {
                     let e = ConfigError::AttachedTwice {
                         what: format!("VGW {}", vgw.name),
@@ -688,15 +692,26 @@ impl Checker<'_, '_> {
                     self.err(a.vgw.span(), e.to_string());
                 }
                 associated.insert(vgw.name.clone(), name.clone());
+                let vpc_cidrs = vgw
+                    .vpc
+                    .as_deref()
+                    .and_then(|v| vpcs.iter().find(|p| p.name == v))
+                    .map(|p| p.cidrs.clone())
+                    .unwrap_or_default();
                 let allowed_prefixes = match &a.allowed_prefixes {
                     Some(list) => self.prefixes(list.get_ref()),
-                    None => vgw
-                        .vpc
-                        .as_deref()
-                        .and_then(|v| vpcs.iter().find(|p| p.name == v))
-                        .map(|p| p.cidrs.clone())
-                        .unwrap_or_default(),
+                    None => vpc_cidrs.clone(),
                 };
+                so_far.associations.push(dx::Association {
+                    gateway: vgw.name.clone(),
+                    kind: dx::AssociationKind::Vgw,
+                    vpc_cidrs,
+                    allowed_prefixes: allowed_prefixes.clone(),
+                });
+                if let Err(e) = so_far.validate(limits) {
+                    so_far.associations.pop();
+                    self.err(a.vgw.span(), e.to_string());
+                }
                 associations.push(Association {
                     vgw: vgw.name.clone(),
                     allowed_prefixes,
@@ -746,7 +761,7 @@ impl Checker<'_, '_> {
             if let Some((VifAttach::DxGateway(d), _)) = &attach {
                 let count = per_dx_gateway.entry(d.clone()).or_default();
                 *count += 1;
-                let what = format!("VIFs attached to DX gateway {d}");
+                let what = format!("VIFs on DX gateway {d}");
                 if let Some(a) = &v.attach {
                     self.rule(
                         a.span(),
