@@ -520,7 +520,7 @@ fn primary_and_backup_paths() -> (Harness, PeerId, PeerId, PeerId) {
 
 #[test]
 fn withdrawal_propagates_and_the_next_best_replaces() {
-    let (mut h, a, c, b) = primary_and_backup_paths();
+    let (mut h, a, _c, b) = primary_and_backup_paths();
     h.updates(b);
 
     h.send(a, withdraw(&["10.20.0.0/16", "10.21.0.0/16"]));
@@ -533,7 +533,7 @@ fn withdrawal_propagates_and_the_next_best_replaces() {
 
 #[test]
 fn peer_down_purges_and_reselects() {
-    let (mut h, a, c, b) = primary_and_backup_paths();
+    let (mut h, a, _c, b) = primary_and_backup_paths();
     assert_eq!(h.router.best_route(&v4("10.20.0.0/16")).unwrap().from, "a");
     h.updates(b);
 
