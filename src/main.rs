@@ -179,6 +179,18 @@ fn validate(path: &Path) -> ExitCode {
                 sessions,
                 t.policies.len()
             );
+            let c = &t.cloud;
+            if !c.is_empty() {
+                println!(
+                    "{}: cloud: {} VPCs, {} VGWs, {} VPN connections, {} DX gateways, {} VIFs (not run yet)",
+                    path.display(),
+                    c.vpcs.len(),
+                    c.vgws.len(),
+                    c.vpns.len(),
+                    c.dx_gateways.len(),
+                    c.vifs.len()
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(code) => code,

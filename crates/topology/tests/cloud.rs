@@ -336,6 +336,8 @@ md5 = "key"
 fn vif_vlan_range() {
     let text = with(&VIF.replace("vlan = 101", "vlan = 4095"));
     assert_eq!(bad(&text), "24:8: VLAN 4095 is outside 1-4094");
+    let text = with(&VIF.replace("vlan = 101", "vlan = 70000"));
+    assert_eq!(bad(&text), "24:8: VLAN 70000 is outside 1-4094");
 }
 
 #[test]

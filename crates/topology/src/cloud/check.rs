@@ -754,9 +754,15 @@ impl Checker<'_, '_> {
                     None
                 }
             };
-            let vlan = self
-                .int::<u16>(&v.vlan, "vlan", 0, i64::from(u16::MAX))
-                .and_then(|n| self.rule(v.vlan.span(), validate_vlan(n).map(|()| n)));
+            let vlan = match u16::try_from(*v.vlan.get_ref()) {
+                Ok(n) => self.rule(v.vlan.span(), validate_vlan(n).map(|()| n)),
+                // Beyond u16 the cloud's check cannot even be asked; same words.
+                Err(_) => {
+                    let n = v.vlan.get_ref();
+                    self.err(v.vlan.span(), format!("VLAN {n} is outside 1-4094"));
+                    None
+                }
+            };
             let attach = self.vif_attach(s, kind, vgws, dx_gateways);
             if let Some((VifAttach::DxGateway(d), _)) = &attach {
                 let count = per_dx_gateway.entry(d.clone()).or_default();
