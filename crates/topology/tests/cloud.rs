@@ -457,3 +457,53 @@ name = "other"
         ]
     );
 }
+
+#[test]
+fn route_table_mistakes() {
+    let table = |body: &str| {
+        BASE.replace(
+            "cidrs = [\"10.0.0.0/16\"]\n",
+            &format!("cidrs = [\"10.0.0.0/16\"]\n  [[vpc.route_table]]\n  name = \"t\"\n{body}"),
+        )
+    };
+    let text = table("  routes = [{ prefix = \"172.16.0.0/16\", target = \"igw\" }]\n");
+    assert_eq!(
+        bad(&text),
+        "13:50: route target `igw` is not a VGW attached to this VPC"
+    );
+    let text = table("  subnets = [\"10.1.0.0/24\"]\n");
+    assert_eq!(
+        bad(&text),
+        "13:14: subnet 10.1.0.0/24 is outside the VPC's CIDRs"
+    );
+    let text = table("  main = true\n  [[vpc.route_table]]\n  name = \"u\"\n  main = true\n");
+    assert_eq!(
+        bad(&text),
+        "16:10: VPC `prod` has two main route tables (first on line 13)"
+    );
+}
+
+#[test]
+fn vpn_routing_must_be_bgp_or_static() {
+    let text = with(&format!(
+        "[[vpn]]\nname = \"v\"\nvgw = \"vgw1\"\ncustomer_gateway = \"office\"\nrouting = \"ospf\"\n{TUNNELS}"
+    ));
+    assert_eq!(
+        bad(&text),
+        "25:11: `routing` must be \"bgp\" or \"static\", not \"ospf\""
+    );
+}
+
+#[test]
+fn public_vif_does_not_attach_and_router_asn_must_match() {
+    let text = with(&VIF.replace("\"private\"", "\"public\""));
+    assert_eq!(
+        bad(&text),
+        "25:10: public VIF `primary` cannot attach to a VGW or a DX gateway"
+    );
+    let text = with(&format!("{VIF}customer_asn = 65001\n"));
+    assert_eq!(
+        bad(&text),
+        "30:16: VIF `primary` has `customer_asn` 65001 but its router has ASN 65000"
+    );
+}
