@@ -75,7 +75,10 @@ async fn hybrid_failover_prefers_dx_fails_over_to_vpn_and_back() {
     assert_eq!(reason.as_deref(), Some("only path"));
     // BFD's 300 ms × 3, not the 9 s hold time (the poll adds up to 50 ms).
     let failover = cut.elapsed();
-    assert!(failover < Duration::from_secs(1), "failover took {failover:?}");
+    assert!(
+        failover < Duration::from_secs(1),
+        "failover took {failover:?}"
+    );
     let dx_session = handle
         .sessions()
         .await
@@ -83,7 +86,9 @@ async fn hybrid_failover_prefers_dx_fails_over_to_vpn_and_back() {
         .find(|s| s.router == "cloud" && s.neighbor == "dx")
         .unwrap_or_else(|| panic!("no dx session"));
     assert_eq!(
-        dx_session.last_notification_sent.map(|n| (n.code, n.subcode)),
+        dx_session
+            .last_notification_sent
+            .map(|n| (n.code, n.subcode)),
         Some((6, 10))
     );
 
