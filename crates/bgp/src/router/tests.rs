@@ -862,6 +862,23 @@ fn ipv6_routes_flow_between_peers() {
     assert_eq!(withdrawn(&h.updates(b)), [p]);
 }
 
+/// A full table for the benchmarks: 1 000 000 IPv4 /24s from 1.0.0.0 in
+/// 1 000 UPDATEs of 1 000 prefixes, paths varying over 7 origin ASes.
+fn full_table_updates() -> Vec<Update> {
+    (0..1000u32)
+        .map(|u| Update {
+            attributes: attrs(&[65001, 65100 + u % 7], "192.0.2.2"),
+            nlri: (0..1000u32)
+                .map(|i| {
+                    let n = u * 1000 + i;
+                    crate::packet::Prefix4::new(Ipv4Addr::from(0x0100_0000 + (n << 8)), 24).unwrap()
+                })
+                .collect(),
+            ..Update::default()
+        })
+        .collect()
+}
+
 /// The RIB's share of a full-table load: 1 000 000 IPv4 /24s in dense
 /// UPDATEs from one feeder, nobody else to export to. UPDATEs are handed to
 /// the router as the session would (already decoded), so this measures
@@ -874,18 +891,7 @@ fn ingest_1m_prefixes() {
     let feeder = h.peer("feeder", 65001, 2, |_| {});
     h.up(feeder);
     h.updates(feeder);
-    let updates: Vec<Update> = (0..1000u32)
-        .map(|u| Update {
-            attributes: attrs(&[65001, 65100 + u % 7], "192.0.2.2"),
-            nlri: (0..1000u32)
-                .map(|i| {
-                    let n = u * 1000 + i;
-                    crate::packet::Prefix4::new(Ipv4Addr::from(0x0100_0000 + (n << 8)), 24).unwrap()
-                })
-                .collect(),
-            ..Update::default()
-        })
-        .collect();
+    let updates = full_table_updates();
     let started = std::time::Instant::now();
     let mut out = Vec::new();
     for update in updates {
@@ -919,17 +925,7 @@ fn ingest_1m_prefixes_from_the_wire() {
     h.updates(feeder);
     let conn = h.speakers[feeder].conn.unwrap();
     let mut wire = BytesMut::new();
-    for u in 0..1000u32 {
-        let update = Update {
-            attributes: attrs(&[65001, 65100 + u % 7], "192.0.2.2"),
-            nlri: (0..1000u32)
-                .map(|i| {
-                    let n = u * 1000 + i;
-                    crate::packet::Prefix4::new(Ipv4Addr::from(0x0100_0000 + (n << 8)), 24).unwrap()
-                })
-                .collect(),
-            ..Update::default()
-        };
+    for update in full_table_updates() {
         encode_message(&Message::Update(update), &CTX, &mut wire);
     }
     let wire = wire.freeze();
@@ -961,18 +957,7 @@ fn ingest_1m_prefixes_and_export_to_one_peer() {
     h.up(feeder);
     h.up(listener);
     h.updates(listener);
-    let updates: Vec<Update> = (0..1000u32)
-        .map(|u| Update {
-            attributes: attrs(&[65001, 65100 + u % 7], "192.0.2.2"),
-            nlri: (0..1000u32)
-                .map(|i| {
-                    let n = u * 1000 + i;
-                    crate::packet::Prefix4::new(Ipv4Addr::from(0x0100_0000 + (n << 8)), 24).unwrap()
-                })
-                .collect(),
-            ..Update::default()
-        })
-        .collect();
+    let updates = full_table_updates();
     let started = std::time::Instant::now();
     let mut out = Vec::new();
     let mut octets = 0;
