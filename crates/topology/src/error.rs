@@ -1,7 +1,9 @@
 //! Errors that name the file, the line, the column and what is wrong.
 
+use crate::raw::S;
 use std::fmt;
 use std::ops::Range;
+use std::str::FromStr;
 
 /// One thing wrong with a topology file, at one place in it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,6 +87,36 @@ impl<'a> Locator<'a> {
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
         let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
         (line, column)
+    }
+}
+
+/// What every checker of a file shares: it records a diagnostic at a span,
+/// and from that checks integer ranges and parses strings, each failure
+/// worded the same way wherever it is found.
+pub(crate) trait Report {
+    fn err(&mut self, span: Range<usize>, message: impl Into<String>);
+
+    /// An integer field in `lo..=hi`.
+    fn int<T: TryFrom<i64>>(&mut self, v: &S<i64>, field: &str, lo: i64, hi: i64) -> Option<T> {
+        let n = *v.get_ref();
+        match T::try_from(n) {
+            Ok(t) if (lo..=hi).contains(&n) => Some(t),
+            _ => {
+                self.err(v.span(), format!("`{field}` must be {lo}..={hi}, not {n}"));
+                None
+            }
+        }
+    }
+
+    /// A string field that must parse as `what`.
+    fn parsed<T: FromStr>(&mut self, v: &S<String>, what: &str) -> Option<T> {
+        match v.get_ref().parse() {
+            Ok(t) => Some(t),
+            Err(_) => {
+                self.err(v.span(), format!("`{}` is not {what}", v.get_ref()));
+                None
+            }
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 //! reported with its position; validation goes on after the first so that
 //! one run shows them all.
 
-use crate::error::{Diagnostic, Locator};
+use crate::error::{Diagnostic, Locator, Report};
 use crate::model::*;
 use crate::prefix::parse_prefix;
 use crate::raw::{self, S};
@@ -13,7 +13,6 @@ use hybridlab_bgp::policy::{parse_community, Action, Policy, PrefixRange, Term};
 use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::ops::Range;
-use std::str::FromStr;
 use std::time::Duration;
 
 /// Virtual links take their addresses from here unless configured
@@ -128,33 +127,13 @@ impl PendingNeighbor {
     }
 }
 
-impl Checker<'_> {
+impl Report for Checker<'_> {
     fn err(&mut self, span: Range<usize>, message: impl Into<String>) {
         self.errors.push(self.loc.diagnostic(span, message));
     }
+}
 
-    /// An integer field in `lo..=hi`.
-    fn int<T: TryFrom<i64>>(&mut self, v: &S<i64>, field: &str, lo: i64, hi: i64) -> Option<T> {
-        let n = *v.get_ref();
-        match T::try_from(n) {
-            Ok(t) if (lo..=hi).contains(&n) => Some(t),
-            _ => {
-                self.err(v.span(), format!("`{field}` must be {lo}..={hi}, not {n}"));
-                None
-            }
-        }
-    }
-
-    fn parsed<T: FromStr>(&mut self, v: &S<String>, what: &str) -> Option<T> {
-        match v.get_ref().parse() {
-            Ok(t) => Some(t),
-            Err(_) => {
-                self.err(v.span(), format!("`{}` is not {what}", v.get_ref()));
-                None
-            }
-        }
-    }
-
+impl Checker<'_> {
     fn communities(&mut self, list: &[S<String>]) -> Vec<Community> {
         list.iter()
             .filter_map(|s| match parse_community(s.get_ref()) {

@@ -5,7 +5,7 @@
 
 use super::model::*;
 use super::raw;
-use crate::error::{Diagnostic, Locator};
+use crate::error::{Diagnostic, Locator, Report};
 use crate::raw::{File, Router, S};
 use hybridlab_cloud::addressing::{check_unique_inside_cidrs, InsideCidr, PeerAddresses};
 use hybridlab_cloud::dx::gateway as dx;
@@ -22,7 +22,6 @@ use ipnet::IpNet;
 use std::collections::{BTreeSet, HashMap};
 use std::net::Ipv4Addr;
 use std::ops::Range;
-use std::str::FromStr;
 use std::time::Duration;
 
 /// Longest TCP MD5 key Linux accepts (TCP_MD5SIG_MAXKEYLEN).
@@ -44,38 +43,19 @@ struct Checker<'a, 'b> {
     errors: Vec<Diagnostic>,
 }
 
-impl Checker<'_, '_> {
+impl Report for Checker<'_, '_> {
     fn err(&mut self, span: Range<usize>, message: impl Into<String>) {
         self.errors.push(self.loc.diagnostic(span, message));
     }
+}
 
+impl Checker<'_, '_> {
     /// A cloud rule's verdict, reported at `span` when it refuses.
     fn rule<T>(&mut self, span: Range<usize>, verdict: Result<T, ConfigError>) -> Option<T> {
         match verdict {
             Ok(t) => Some(t),
             Err(e) => {
                 self.err(span, e.to_string());
-                None
-            }
-        }
-    }
-
-    fn int<T: TryFrom<i64>>(&mut self, v: &S<i64>, field: &str, lo: i64, hi: i64) -> Option<T> {
-        let n = *v.get_ref();
-        match T::try_from(n) {
-            Ok(t) if (lo..=hi).contains(&n) => Some(t),
-            _ => {
-                self.err(v.span(), format!("`{field}` must be {lo}..={hi}, not {n}"));
-                None
-            }
-        }
-    }
-
-    fn parsed<T: FromStr>(&mut self, v: &S<String>, what: &str) -> Option<T> {
-        match v.get_ref().parse() {
-            Ok(t) => Some(t),
-            Err(_) => {
-                self.err(v.span(), format!("`{}` is not {what}", v.get_ref()));
                 None
             }
         }
