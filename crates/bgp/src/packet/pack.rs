@@ -63,6 +63,25 @@ pub fn end_of_rib(family: Family) -> Update {
     }
 }
 
+/// The IPv4 prefixes (for the NLRI field) and the IPv6 ones (for
+/// MP_REACH/MP_UNREACH) of a mixed list, in order.
+fn by_family(
+    prefixes: &[Prefix],
+) -> (
+    impl Iterator<Item = Prefix4> + '_,
+    impl Iterator<Item = Prefix> + '_,
+) {
+    let v4 = prefixes.iter().filter_map(|p| match p {
+        Prefix::V4(p) => Some(*p),
+        Prefix::V6(_) => None,
+    });
+    let v6 = prefixes
+        .iter()
+        .filter(|p| matches!(p, Prefix::V6(_)))
+        .copied();
+    (v4, v6)
+}
+
 /// UPDATEs announcing `prefixes` with `attrs`, each small enough for one
 /// message. IPv4 prefixes need `attrs.next_hop`; IPv6 ones need
 /// `next_hop6` and go out without NEXT_HOP (RFC 4760 §3).
@@ -72,14 +91,7 @@ pub fn split_announcements(
     prefixes: &[Prefix],
     ctx: &CodecContext,
 ) -> Result<Vec<Update>, EncodeError> {
-    let v4 = prefixes.iter().filter_map(|p| match p {
-        Prefix::V4(p) => Some(*p),
-        Prefix::V6(_) => None,
-    });
-    let v6 = prefixes
-        .iter()
-        .filter(|p| matches!(p, Prefix::V6(_)))
-        .copied();
+    let (v4, v6) = by_family(prefixes);
     let mut updates = Vec::new();
     if prefixes.iter().any(|p| matches!(p, Prefix::V4(_))) {
         if attrs.next_hop.is_none() {
@@ -107,14 +119,7 @@ pub fn split_announcements(
 
 /// UPDATEs withdrawing `prefixes`, each small enough for one message.
 pub fn split_withdrawals(prefixes: &[Prefix]) -> Vec<Update> {
-    let v4 = prefixes.iter().filter_map(|p| match p {
-        Prefix::V4(p) => Some(*p),
-        Prefix::V6(_) => None,
-    });
-    let v6 = prefixes
-        .iter()
-        .filter(|p| matches!(p, Prefix::V6(_)))
-        .copied();
+    let (v4, v6) = by_family(prefixes);
     let mut updates = Vec::new();
     withdraw_v4(v4, &mut updates);
     withdraw_mp(Family::IPV6_UNICAST, v6, &mut updates);
