@@ -18,15 +18,22 @@ fn good(text: &str) -> Topology {
 }
 
 /// The one error of a bad file, as `LINE:COL: message`.
-fn bad(text: &str) -> String {
+/// Every error in `text`, as `LINE:COL: message`.
+fn errors(text: &str) -> Vec<String> {
     match parse("lab.toml", text) {
-        Ok(_) => panic!("expected an error"),
-        Err(TopologyError::Invalid(d)) => {
-            assert_eq!(d.len(), 1, "expected one error, got {d:?}");
-            format!("{}:{}: {}", d[0].line, d[0].column, d[0].message)
-        }
-        Err(e) => panic!("unexpected error {e}"),
+        Err(TopologyError::Invalid(d)) => d
+            .iter()
+            .map(|d| format!("{}:{}: {}", d.line, d.column, d.message))
+            .collect(),
+        other => panic!("expected errors, got {other:?}"),
     }
+}
+
+/// The one error in `text`.
+fn bad(text: &str) -> String {
+    let mut got = errors(text);
+    assert_eq!(got.len(), 1, "expected one error, got {got:?}");
+    got.remove(0)
 }
 
 /// Lines 1-20: a region, a VPC, a VGW attached to it, a CGW on an emulated
@@ -178,14 +185,7 @@ fn unknown_vpc_of_a_vgw() {
 #[test]
 fn unknown_region() {
     let text = BASE.replace("region = \"r1\"\ncidrs", "region = \"r2\"\ncidrs");
-    let d = match parse("lab.toml", &text) {
-        Err(TopologyError::Invalid(d)) => d,
-        other => panic!("expected errors, got {other:?}"),
-    };
-    let got: Vec<String> = d
-        .iter()
-        .map(|d| format!("{}:{}: {}", d.line, d.column, d.message))
-        .collect();
+    let got = errors(&text);
     assert_eq!(
         got,
         [
@@ -247,14 +247,7 @@ fn inside_cidr_used_twice_on_one_vgw_is_refused() {
         )
     };
     let text = with(&format!("{}{}", vpn("a"), vpn("b")));
-    let d = match parse("lab.toml", &text) {
-        Err(TopologyError::Invalid(d)) => d,
-        other => panic!("expected errors, got {other:?}"),
-    };
-    let got: Vec<String> = d
-        .iter()
-        .map(|d| format!("{}:{}: {}", d.line, d.column, d.message))
-        .collect();
+    let got = errors(&text);
     assert_eq!(
         got,
         [
@@ -304,14 +297,7 @@ fn bad_psk_and_tunnel_options() {
     let text = with(&format!(
         "[[vpn]]\nname = \"v\"\nvgw = \"vgw1\"\ncustomer_gateway = \"office\"\n{tunnels}"
     ));
-    let d = match parse("lab.toml", &text) {
-        Err(TopologyError::Invalid(d)) => d,
-        other => panic!("expected errors, got {other:?}"),
-    };
-    let got: Vec<String> = d
-        .iter()
-        .map(|d| format!("{}:{}: {}", d.line, d.column, d.message))
-        .collect();
+    let got = errors(&text);
     assert_eq!(
         got,
         [
