@@ -15,12 +15,17 @@
 //!        Down        ─▶ purge the peer's paths ─▶ export diffs
 //! ```
 //!
+//! In [`ExportMode::Controlled`] the Loc-RIB is kept but never exported:
+//! what each peer is sent comes from [`Router::set_peer_routes`] (see
+//! [`controlled`]).
+//!
 //! Messages the router sends (UPDATEs) go back into the peer's session as
 //! [`SessionInput::Send`]; the session encodes them and emits the bytes.
 //! Work is queued, not recursed: outputs of one session may make the router
 //! feed inputs to others, and everything runs to completion before
 //! [`Router::handle`] returns.
 
+mod controlled;
 mod view;
 
 pub use view::{
@@ -57,6 +62,17 @@ pub struct RouterConfig {
     pub router_id: Ipv4Addr,
     /// Compare MED between routes from different neighbouring ASes too.
     pub always_compare_med: bool,
+    pub export_mode: ExportMode,
+}
+
+/// Where the routes sent to peers come from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ExportMode {
+    /// RFC 4271: every peer gets the Loc-RIB's best paths through the export rules and policy.
+    #[default]
+    BestPath,
+    /// Each peer's Adj-RIB-Out is exactly what `Router::set_peer_routes` says; the Loc-RIB is still kept (for `show routes`) but never exported.
+    Controlled,
 }
 
 /// Maximum number of prefixes accepted from a peer in one family.
@@ -127,6 +143,9 @@ struct Peer {
     /// delivers until it is down.
     limit_tripped: bool,
     last_remote: Option<IpAddr>,
+    /// [`ExportMode::Controlled`]: the routes the peer must have, as given
+    /// (before next-hop-self), kept while the session is down.
+    controlled: BTreeMap<Prefix, PathAttributes>,
 }
 
 /// One BGP speaker.
@@ -138,6 +157,8 @@ pub struct Router {
     /// Decision facts per peer, `Some` while Established.
     facts: Vec<Option<PeerFacts>>,
     rib: LocRib,
+    /// See [`Router::generation`].
+    generation: u64,
     /// Messages the router sent, kept instead of being given to the session
     /// (tests that drive the router without a real session).
     #[cfg(test)]
@@ -155,6 +176,7 @@ impl Router {
             peers: Vec::new(),
             facts: Vec::new(),
             rib: LocRib::default(),
+            generation: 0,
             #[cfg(test)]
             tap: None,
         }
@@ -183,6 +205,7 @@ impl Router {
             limits,
             limit_tripped: false,
             last_remote: None,
+            controlled: BTreeMap::new(),
         });
         self.facts.push(None);
         id
@@ -237,7 +260,9 @@ impl Router {
 
     /// Originates `prefix` from this router (like `network` in FRR). ORIGIN
     /// defaults to IGP and AS_PATH to empty; the next hop is ours on export.
-    /// Announcing again replaces the attributes.
+    /// Announcing again replaces the attributes. In
+    /// [`ExportMode::Controlled`] the route goes into the Loc-RIB only: it
+    /// shows in `show routes` but is sent to no peer.
     pub fn announce(&mut self, prefix: Prefix, attrs: PathAttributes, out: &mut Vec<RouterOutput>) {
         let mut attrs = attrs;
         attrs.origin.get_or_insert(Origin::Igp);
@@ -332,6 +357,17 @@ impl Router {
     /// held our AS (RFC 4271 §9.1.2).
     pub fn as_loops(&self, peer: PeerId) -> u64 {
         self.peers.get(peer).map_or(0, |p| p.adj_in.as_loops())
+    }
+
+    /// Increases whenever a peer's accepted routes or a session's
+    /// Established state change, so that a controller re-reads
+    /// [`Router::peer_routes`] only when needed.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    fn next_generation(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
     }
 
     /// Number of prefixes in the Loc-RIB.
@@ -481,8 +517,13 @@ impl Router {
             next_hop6,
         });
 
+        self.next_generation();
+
         for family in families {
-            let batch = self.export_table(peer, family);
+            let batch = match self.config.export_mode {
+                ExportMode::BestPath => self.export_table(peer, family),
+                ExportMode::Controlled => self.controlled_table(peer, family),
+            };
             self.send_batch(peer, batch, queue);
             self.send(peer, crate::packet::end_of_rib(family), queue);
         }
@@ -563,8 +604,12 @@ impl Router {
             return;
         }
         let mut changed = Vec::new();
-        p.adj_in
-            .import(rib, &ctx, update, export_needed.then_some(&mut changed));
+        let paths_changed =
+            p.adj_in
+                .import(rib, &ctx, update, export_needed.then_some(&mut changed));
+        if paths_changed {
+            self.next_generation();
+        }
         if !changed.is_empty() {
             self.export(changed, queue);
         }
@@ -573,12 +618,15 @@ impl Router {
     /// Whether a change to paths from `source` can concern any peer: some
     /// other peer is Established, or `source` itself has been sent routes
     /// (a new path from it may replace one it was sent). With one feeder
-    /// and nobody else, import does no export work at all.
+    /// and nobody else, import does no export work at all. Never in
+    /// [`ExportMode::Controlled`].
     fn export_needed(&self, source: PeerId) -> bool {
-        self.peers
-            .iter()
-            .enumerate()
-            .any(|(i, p)| p.up.is_some() && (i != source || !p.adj_out.is_empty()))
+        self.config.export_mode == ExportMode::BestPath
+            && self
+                .peers
+                .iter()
+                .enumerate()
+                .any(|(i, p)| p.up.is_some() && (i != source || !p.adj_out.is_empty()))
     }
 
     fn on_route_refresh(&mut self, peer: PeerId, family: Family, queue: &mut Queue) {
@@ -608,13 +656,15 @@ impl Router {
         if !was_up {
             return;
         }
+        self.next_generation();
         let ctx = DecisionContext {
             always_compare_med: self.config.always_compare_med,
             peers: &self.facts,
         };
         // With no session left to tell, a full table going down costs no
         // list of a million changed prefixes.
-        let anyone_up = self.peers.iter().any(|p| p.up.is_some());
+        let anyone_up = self.config.export_mode == ExportMode::BestPath
+            && self.peers.iter().any(|p| p.up.is_some());
         let mut changed = Vec::new();
         self.rib.purge_with(Source::Peer(peer), &ctx, |prefix| {
             if anyone_up {
@@ -629,6 +679,9 @@ impl Router {
 
     /// Sends every Established peer what changed for `changed`'s prefixes.
     fn export(&mut self, mut changed: Vec<Prefix>, queue: &mut Queue) {
+        if self.config.export_mode == ExportMode::Controlled {
+            return;
+        }
         // A prefix may be named twice (withdrawn and announced in one
         // UPDATE); each must reach a peer's batch once.
         changed.sort_unstable();

@@ -17,6 +17,7 @@ pub fn router_config(router: &Router) -> RouterConfig {
         asn: router.asn,
         router_id: router.router_id,
         always_compare_med: router.always_compare_med,
+        export_mode: hybridlab_bgp::router::ExportMode::default(),
     }
 }
 

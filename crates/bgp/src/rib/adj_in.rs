@@ -148,13 +148,14 @@ impl AdjRibIn {
 
     /// Applies `update` to the table. Prefixes whose best path changed are
     /// pushed to `changed` when given; `None` when nobody needs to know.
+    /// Returns whether any path of the peer was added, removed or changed.
     pub fn import(
         &mut self,
         rib: &mut LocRib,
         ctx: &ImportContext<'_>,
         update: Update,
         mut changed: Option<&mut Vec<Prefix>>,
-    ) {
+    ) -> bool {
         let Update {
             withdrawn,
             attributes,
@@ -167,8 +168,9 @@ impl AdjRibIn {
             .into_iter()
             .map(Prefix::V4)
             .chain(mp_unreach.into_iter().flat_map(|u| u.withdrawn));
+        let mut paths_changed = false;
         for prefix in withdrawn {
-            self.withdraw(rib, ctx, prefix, changed.as_deref_mut());
+            paths_changed |= self.withdraw(rib, ctx, prefix, changed.as_deref_mut());
         }
 
         match (nlri.is_empty(), mp_reach) {
@@ -177,7 +179,7 @@ impl AdjRibIn {
                 let next_hop = attributes.next_hop.map(IpAddr::V4);
                 let prefixes = nlri.into_iter().map(Prefix::V4);
                 let batch = (Family::IPV4_UNICAST, next_hop);
-                self.announce(
+                paths_changed |= self.announce(
                     rib,
                     ctx,
                     batch,
@@ -192,12 +194,15 @@ impl AdjRibIn {
                     let prefixes = nlri.into_iter().map(Prefix::V4);
                     let batch = (Family::IPV4_UNICAST, next_hop);
                     let attrs = attributes.clone();
-                    self.announce(rib, ctx, batch, attrs, prefixes, changed.as_deref_mut());
+                    paths_changed |=
+                        self.announce(rib, ctx, batch, attrs, prefixes, changed.as_deref_mut());
                 }
                 let batch = (mp.family, mp.next_hops.first().copied());
-                self.announce(rib, ctx, batch, attributes, mp.nlri.into_iter(), changed);
+                paths_changed |=
+                    self.announce(rib, ctx, batch, attributes, mp.nlri.into_iter(), changed);
             }
         }
+        paths_changed
     }
 
     fn withdraw(
@@ -206,9 +211,9 @@ impl AdjRibIn {
         ctx: &ImportContext<'_>,
         prefix: Prefix,
         changed: Option<&mut Vec<Prefix>>,
-    ) {
+    ) -> bool {
         let Some(i) = family_index(family_of(&prefix)) else {
-            return;
+            return false;
         };
         let outcome = rib.set(prefix, Source::Peer(ctx.peer), None, &ctx.decision);
         let counts = &mut self.counts[i];
@@ -221,9 +226,11 @@ impl AdjRibIn {
         if let (true, Some(changed)) = (outcome.best_changed, changed) {
             changed.push(prefix);
         }
+        outcome.path_changed
     }
 
     /// Imports prefixes of one family that share attributes and next hop.
+    /// Returns whether any path of the peer changed.
     fn announce(
         &mut self,
         rib: &mut LocRib,
@@ -232,9 +239,9 @@ impl AdjRibIn {
         mut attrs: PathAttributes,
         prefixes: impl Iterator<Item = Prefix>,
         mut changed: Option<&mut Vec<Prefix>>,
-    ) {
+    ) -> bool {
         let Some(i) = family_index(family).filter(|_| ctx.families.contains(&family)) else {
-            return;
+            return false;
         };
         let refusal = if attrs
             .as_path
@@ -259,6 +266,7 @@ impl AdjRibIn {
         // Prefixes that take the same path through the policy get the same
         // changed attributes: build them once per UPDATE.
         let mut edited: SmallVec<[(Trace, Arc<RouteAttrs>); 2]> = SmallVec::new();
+        let mut paths_changed = false;
 
         for prefix in prefixes {
             if family_index(family_of(&prefix)) != Some(i) {
@@ -291,6 +299,7 @@ impl AdjRibIn {
 
             let accepted = verdict.is_some();
             let outcome = rib.set(prefix, Source::Peer(ctx.peer), verdict, &ctx.decision);
+            paths_changed |= outcome.path_changed;
             let counts = &mut self.counts[i];
             if refusal == Some(Refusal::AsLoop) {
                 // A looped path is not held at all: it replaces (withdraws)
@@ -331,6 +340,7 @@ impl AdjRibIn {
                 changed.push(prefix);
             }
         }
+        paths_changed
     }
 }
 

@@ -69,6 +69,13 @@ impl AdjRibOut {
         }
     }
 
+    /// Every prefix sent and not withdrawn, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (Prefix, &Arc<RouteAttrs>)> {
+        let v4 = self.v4.iter().map(|(p, r)| (Prefix::V4(*p), r));
+        let v6 = self.v6.iter().map(|(p, r)| (Prefix::V6(*p), r));
+        v4.chain(v6)
+    }
+
     /// Forgets everything: the session went down.
     pub fn clear(&mut self) {
         self.v4 = FxHashMap::default();

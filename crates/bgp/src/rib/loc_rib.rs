@@ -35,23 +35,33 @@ impl Dest {
     }
 
     /// Puts in, replaces or (with `None`) removes the path of `source`.
-    /// Returns whether a path of `source` was there before.
-    fn set(&mut self, source: SourceId, attrs: Option<Arc<RouteAttrs>>) -> bool {
+    fn set(&mut self, source: SourceId, attrs: Option<Arc<RouteAttrs>>) -> PathChange {
         let at = self.paths.binary_search_by(|p| p.source_id().cmp(&source));
         match (at, attrs) {
             (Ok(i), Some(attrs)) => {
-                self.paths[i].attrs = attrs;
-                true
+                let old = &mut self.paths[i].attrs;
+                let same = Arc::ptr_eq(old, &attrs) || **old == *attrs;
+                *old = attrs;
+                PathChange {
+                    existed: true,
+                    changed: !same,
+                }
             }
             (Ok(i), None) => {
                 self.paths.remove(i);
-                true
+                PathChange {
+                    existed: true,
+                    changed: true,
+                }
             }
             (Err(i), Some(attrs)) => {
                 self.paths.insert(i, Path { source, attrs });
-                false
+                PathChange {
+                    existed: false,
+                    changed: true,
+                }
             }
-            (Err(_), None) => false,
+            (Err(_), None) => PathChange::default(),
         }
     }
 
@@ -70,8 +80,18 @@ impl Dest {
 pub struct Outcome {
     /// The source had a path to the prefix before.
     pub existed: bool,
+    /// The source's path was added, removed, or replaced by one with other
+    /// attributes.
+    pub path_changed: bool,
     /// The best path is another one now (or there is none any more).
     pub best_changed: bool,
+}
+
+/// What [`Dest::set`] did to the path of one source.
+#[derive(Clone, Copy, Debug, Default)]
+struct PathChange {
+    existed: bool,
+    changed: bool,
 }
 
 /// A table key: a prefix, hashed as few words as possible (a full table
@@ -143,21 +163,24 @@ impl<K: Key> Table<K> {
             let inserted = self.dests.insert_new(key, Dest { paths, best: 0 });
             return Outcome {
                 existed: false,
+                path_changed: true,
                 best_changed: inserted,
             };
         };
         let before = dest.best_key();
-        let existed = dest.set(source, attrs);
+        let change = dest.set(source, attrs);
         if dest.paths.is_empty() {
             self.dests.remove(&key);
             return Outcome {
-                existed,
+                existed: change.existed,
+                path_changed: change.changed,
                 best_changed: before.is_some(),
             };
         }
         dest.reselect(ctx);
         Outcome {
-            existed,
+            existed: change.existed,
+            path_changed: change.changed,
             best_changed: dest.best_key() != before,
         }
     }
@@ -172,7 +195,7 @@ impl<K: Key> Table<K> {
     ) {
         self.dests.retain(|key, dest| {
             let before = dest.best_key();
-            if !dest.set(source, None) {
+            if !dest.set(source, None).existed {
                 return true;
             }
             if dest.paths.is_empty() {
@@ -328,6 +351,7 @@ mod tests {
             o,
             Outcome {
                 existed: false,
+                path_changed: true,
                 best_changed: true
             }
         );
@@ -337,6 +361,7 @@ mod tests {
             o,
             Outcome {
                 existed: false,
+                path_changed: true,
                 best_changed: false
             }
         );
@@ -347,6 +372,7 @@ mod tests {
             o,
             Outcome {
                 existed: true,
+                path_changed: true,
                 best_changed: true
             }
         );
@@ -367,6 +393,7 @@ mod tests {
             o,
             Outcome {
                 existed: true,
+                path_changed: true,
                 best_changed: true
             }
         );
@@ -378,10 +405,28 @@ mod tests {
             o,
             Outcome {
                 existed: true,
+                path_changed: true,
                 best_changed: true
             }
         );
         assert!(rib.is_empty());
+    }
+
+    #[test]
+    fn same_attributes_again_change_nothing() {
+        let peers = facts(1);
+        let ctx = DecisionContext {
+            always_compare_med: false,
+            peers: &peers,
+        };
+        let mut rib = LocRib::default();
+        let p: Prefix = "10.0.0.0/8".parse().unwrap();
+        rib.set(p, Source::Peer(0), route(&[1]), &ctx);
+        // Another object with equal content, as a re-sent UPDATE makes.
+        let o = rib.set(p, Source::Peer(0), route(&[1]), &ctx);
+        assert!(o.existed && !o.path_changed);
+        let o = rib.set(p, Source::Peer(0), route(&[1, 1]), &ctx);
+        assert!(o.path_changed);
     }
 
     #[test]

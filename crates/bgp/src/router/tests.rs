@@ -61,6 +61,7 @@ impl Harness {
             asn: LOCAL_AS,
             router_id: Ipv4Addr::new(10, 0, 0, 1),
             always_compare_med,
+            export_mode: ExportMode::default(),
         };
         Harness {
             router: Router::new(config, 7),
@@ -860,6 +861,343 @@ fn ipv6_routes_flow_between_peers() {
         },
     );
     assert_eq!(withdrawn(&h.updates(b)), [p]);
+}
+
+/// A router in [`ExportMode::Controlled`], as the cloud speakers run.
+fn controlled() -> Harness {
+    let mut h = Harness::new();
+    h.router.config.export_mode = ExportMode::Controlled;
+    h
+}
+
+/// What the cloud model would announce: the cloud's ASN already in the
+/// AS_PATH, a MED per tunnel.
+fn cloud_route(med: u32) -> PathAttributes {
+    PathAttributes {
+        origin: Some(Origin::Igp),
+        as_path: Some(AsPath::from_sequence([LOCAL_AS])),
+        med: Some(med),
+        local_pref: Some(300),
+        communities: vec![Community::new(7224, 9300)],
+        ..PathAttributes::default()
+    }
+}
+
+fn set_routes(h: &mut Harness, peer: PeerId, routes: &[(&str, PathAttributes)]) {
+    let routes = routes.iter().map(|(p, a)| (v4(p), a.clone())).collect();
+    let mut out = Vec::new();
+    h.router.set_peer_routes(peer, routes, &mut out);
+    h.collect(out);
+}
+
+fn prefixes(routes: &[(Prefix, PathAttributes)]) -> Vec<Prefix> {
+    routes.iter().map(|(p, _)| *p).collect()
+}
+
+#[test]
+fn controlled_peer_gets_exactly_the_given_set_with_attributes_untouched() {
+    let mut h = controlled();
+    // The router's own route stays in its Loc-RIB.
+    h.announce("10.99.0.0/16", PathAttributes::default());
+    let a = h.peer("a", 65001, 2, |_| {});
+    h.up(a);
+    let eor = h.updates(a);
+    assert!(eor.iter().all(Update::is_end_of_rib), "{eor:#?}");
+
+    set_routes(
+        &mut h,
+        a,
+        &[
+            ("10.1.0.0/16", cloud_route(100)),
+            ("10.2.0.0/16", cloud_route(200)),
+        ],
+    );
+    let mut got = announced(&h.updates(a));
+    got.sort_by_key(|(p, _)| *p);
+    assert_eq!(prefixes(&got), [v4("10.1.0.0/16"), v4("10.2.0.0/16")]);
+    for ((_, sent), med) in got.iter().zip([100, 200]) {
+        assert_eq!(asns(sent), [LOCAL_AS]);
+        assert_eq!(sent.med, Some(med));
+        assert_eq!(sent.communities, [Community::new(7224, 9300)]);
+        assert_eq!(sent.next_hop, Some(Ipv4Addr::new(192, 0, 2, 1)));
+        assert_eq!(sent.local_pref, None);
+    }
+    assert_eq!(h.router.advertised_routes(a), got);
+    assert!(h.router.best_route(&v4("10.99.0.0/16")).is_some());
+}
+
+#[test]
+fn routes_set_before_established_go_out_at_established_then_end_of_rib() {
+    let mut h = controlled();
+    let a = h.peer("a", 65001, 2, |_| {});
+    set_routes(&mut h, a, &[("10.1.0.0/16", cloud_route(100))]);
+    assert!(h.updates(a).is_empty());
+    assert!(h.router.advertised_routes(a).is_empty());
+
+    h.up(a);
+    let updates = h.updates(a);
+    assert_eq!(updates.len(), 3, "{updates:#?}");
+    assert_eq!(prefixes(&announced(&updates[..1])), [v4("10.1.0.0/16")]);
+    assert_eq!(updates[0].attributes.med, Some(100));
+    assert!(updates[1].is_end_of_rib() && updates[1].mp_unreach.is_none());
+    assert!(updates[2].is_end_of_rib());
+
+    // Down and up again: the set is remembered and sent again.
+    let conn = h.speakers[a].conn.unwrap();
+    h.input(a, SessionInput::Closed { conn });
+    assert!(h.router.advertised_routes(a).is_empty());
+    h.up(a);
+    assert_eq!(prefixes(&announced(&h.updates(a))), [v4("10.1.0.0/16")]);
+}
+
+#[test]
+fn a_new_set_sends_only_the_difference() {
+    let mut h = controlled();
+    let a = h.peer("a", 65001, 2, |_| {});
+    h.up(a);
+    set_routes(
+        &mut h,
+        a,
+        &[
+            ("10.1.0.0/16", cloud_route(100)),
+            ("10.2.0.0/16", cloud_route(100)),
+        ],
+    );
+    h.updates(a);
+
+    set_routes(
+        &mut h,
+        a,
+        &[
+            ("10.1.0.0/16", cloud_route(100)),
+            ("10.3.0.0/16", cloud_route(100)),
+        ],
+    );
+    let updates = h.updates(a);
+    assert_eq!(withdrawn(&updates), [v4("10.2.0.0/16")]);
+    assert_eq!(prefixes(&announced(&updates)), [v4("10.3.0.0/16")]);
+
+    // A changed MED is a new announcement of that prefix alone.
+    set_routes(
+        &mut h,
+        a,
+        &[
+            ("10.1.0.0/16", cloud_route(200)),
+            ("10.3.0.0/16", cloud_route(100)),
+        ],
+    );
+    let updates = h.updates(a);
+    assert!(withdrawn(&updates).is_empty());
+    let got = announced(&updates);
+    assert_eq!(prefixes(&got), [v4("10.1.0.0/16")]);
+    assert_eq!(got[0].1.med, Some(200));
+
+    // The same set again: nothing at all.
+    set_routes(
+        &mut h,
+        a,
+        &[
+            ("10.1.0.0/16", cloud_route(200)),
+            ("10.3.0.0/16", cloud_route(100)),
+        ],
+    );
+    assert!(h.updates(a).is_empty());
+}
+
+#[test]
+fn two_controlled_peers_get_their_own_sets() {
+    let mut h = controlled();
+    let a = h.peer("a", 65001, 2, |_| {});
+    let b = h.peer("b", 65001, 3, |_| {});
+    h.up(a);
+    h.up(b);
+    h.updates(a);
+    h.updates(b);
+    set_routes(&mut h, a, &[("10.1.0.0/16", cloud_route(100))]);
+    set_routes(
+        &mut h,
+        b,
+        &[
+            ("10.1.0.0/16", cloud_route(200)),
+            ("10.2.0.0/16", cloud_route(200)),
+        ],
+    );
+    let to_a = announced(&h.updates(a));
+    assert_eq!(prefixes(&to_a), [v4("10.1.0.0/16")]);
+    assert_eq!(to_a[0].1.med, Some(100));
+    let mut to_b = announced(&h.updates(b));
+    to_b.sort_by_key(|(p, _)| *p);
+    assert_eq!(prefixes(&to_b), [v4("10.1.0.0/16"), v4("10.2.0.0/16")]);
+    assert!(to_b.iter().all(|(_, a)| a.med == Some(200)));
+    assert_eq!(h.router.advertised_routes(b), to_b);
+}
+
+#[test]
+fn received_routes_are_not_exported_in_controlled_mode() {
+    let mut h = controlled();
+    let a = h.peer("a", 65001, 2, |_| {});
+    let b = h.peer("b", 65002, 3, |_| {});
+    h.up(a);
+    h.up(b);
+    h.updates(a);
+    h.updates(b);
+    h.send(a, announce(attrs(&[65001], "192.0.2.2"), &["10.20.0.0/16"]));
+    assert!(h.updates(b).is_empty());
+    assert!(h.router.advertised_routes(b).is_empty());
+    // Kept for `show routes`.
+    assert_eq!(h.router.best_route(&v4("10.20.0.0/16")).unwrap().from, "a");
+    // Nor when the session goes down.
+    let conn = h.speakers[a].conn.unwrap();
+    h.input(a, SessionInput::Closed { conn });
+    assert!(h.updates(b).is_empty());
+}
+
+#[test]
+fn peer_routes_are_what_import_accepted() {
+    let mut h = controlled();
+    let only_10_20 = Policy::new(
+        "only-10-20",
+        vec![Term {
+            prefixes: vec!["10.20.0.0/16".parse().unwrap()],
+            med: Some(7),
+            ..Term::default()
+        }],
+        Action::Reject,
+    );
+    let a = h.peer("a", 65001, 2, |c| c.import = only_10_20);
+    assert!(h.router.peer_routes(a).is_empty());
+    h.up(a);
+    h.send(
+        a,
+        announce(
+            attrs(&[65001], "192.0.2.2"),
+            &["10.20.0.0/16", "10.30.0.0/16"],
+        ),
+    );
+    h.send(
+        a,
+        announce(attrs(&[65001, LOCAL_AS], "192.0.2.2"), &["10.20.0.0/16"]),
+    );
+    // The looped path replaced the accepted one: nothing is left.
+    assert!(h.router.peer_routes(a).is_empty());
+    assert_eq!(h.router.as_loops(a), 1);
+
+    h.send(
+        a,
+        announce(attrs(&[65001, 65100], "192.0.2.2"), &["10.20.0.0/16"]),
+    );
+    h.send(
+        a,
+        announce(attrs(&[65001, LOCAL_AS], "192.0.2.2"), &["10.40.0.0/16"]),
+    );
+    let routes = h.router.peer_routes(a);
+    assert_eq!(prefixes(&routes), [v4("10.20.0.0/16")]);
+    let got = &routes[0].1;
+    assert_eq!(asns(got), [65001, 65100]);
+    assert_eq!(got.med, Some(7));
+    assert_eq!(got.next_hop, Some(Ipv4Addr::new(192, 0, 2, 2)));
+
+    let conn = h.speakers[a].conn.unwrap();
+    h.input(a, SessionInput::Closed { conn });
+    assert!(h.router.peer_routes(a).is_empty());
+}
+
+#[test]
+fn generation_moves_on_routes_and_sessions_not_on_keepalives() {
+    let mut h = controlled();
+    let a = h.peer("a", 65001, 2, |_| {});
+    let g0 = h.router.generation();
+    h.up(a);
+    let g1 = h.router.generation();
+    assert!(g1 > g0);
+
+    h.deliver(a, &Message::Keepalive);
+    assert_eq!(h.router.generation(), g1);
+    // Routes we set are not routes the peer sent.
+    set_routes(&mut h, a, &[("10.1.0.0/16", cloud_route(100))]);
+    assert_eq!(h.router.generation(), g1);
+
+    let update = announce(attrs(&[65001], "192.0.2.2"), &["10.20.0.0/16"]);
+    h.send(a, update.clone());
+    let g2 = h.router.generation();
+    assert!(g2 > g1);
+    // The same UPDATE again changes nothing.
+    h.send(a, update);
+    assert_eq!(h.router.generation(), g2);
+    // Neither does a withdrawal of what was never sent.
+    h.send(a, withdraw(&["10.30.0.0/16"]));
+    assert_eq!(h.router.generation(), g2);
+
+    h.send(a, withdraw(&["10.20.0.0/16"]));
+    let g3 = h.router.generation();
+    assert!(g3 > g2);
+
+    let conn = h.speakers[a].conn.unwrap();
+    h.input(a, SessionInput::Closed { conn });
+    assert!(h.router.generation() > g3);
+}
+
+#[test]
+fn controlled_ipv6_route_gets_our_session_address_as_mp_next_hop() {
+    let mut h = controlled();
+    let a = h.peer("a", 65001, 2, |_| {});
+    // An IPv6 session: we are 2001:db8::1, the peer 2001:db8::2.
+    h.speakers[a].local = ip("2001:db8::2");
+    h.speakers[a].remote = ip("2001:db8::1");
+    h.up(a);
+    h.updates(a);
+    let p6: Prefix = "2001:db8:10::/48".parse().unwrap();
+    let routes = vec![
+        (p6, cloud_route(100)),
+        (v4("10.1.0.0/16"), cloud_route(100)),
+    ];
+    let mut out = Vec::new();
+    h.router.set_peer_routes(a, routes, &mut out);
+    h.collect(out);
+    let updates = h.updates(a);
+    let reach = updates.iter().find_map(|u| u.mp_reach.as_ref()).unwrap();
+    assert_eq!(
+        (reach.nlri.clone(), reach.next_hops.clone()),
+        (vec![p6], vec![ip("2001:db8::1")])
+    );
+    let six = updates.iter().find(|u| u.mp_reach.is_some()).unwrap();
+    assert_eq!(asns(&six.attributes), [LOCAL_AS]);
+    assert_eq!(six.attributes.med, Some(100));
+    // IPv4 routes on an IPv6 session: the router ID, the IPv4 address we own.
+    let v4_routes = announced(&updates);
+    let (_, sent) = v4_routes
+        .iter()
+        .find(|(p, _)| *p == v4("10.1.0.0/16"))
+        .unwrap();
+    assert_eq!(sent.next_hop, Some(Ipv4Addr::new(10, 0, 0, 1)));
+}
+
+#[test]
+fn controlled_route_refresh_resends_the_adj_rib_out() {
+    let mut h = controlled();
+    let a = h.peer("a", 65001, 2, |_| {});
+    h.up(a);
+    set_routes(&mut h, a, &[("10.1.0.0/16", cloud_route(100))]);
+    h.updates(a);
+    let refresh = crate::packet::RouteRefresh {
+        family: Family::IPV4_UNICAST,
+        subtype: 0,
+    };
+    h.deliver(a, &Message::RouteRefresh(refresh));
+    let got = announced(&h.updates(a));
+    assert_eq!(prefixes(&got), [v4("10.1.0.0/16")]);
+    assert_eq!(got[0].1.med, Some(100));
+}
+
+#[test]
+fn set_peer_routes_does_nothing_in_best_path_mode() {
+    let mut h = Harness::new();
+    let a = h.peer("a", 65001, 2, |_| {});
+    h.up(a);
+    h.updates(a);
+    set_routes(&mut h, a, &[("10.1.0.0/16", cloud_route(100))]);
+    assert!(h.updates(a).is_empty());
+    assert!(h.router.advertised_routes(a).is_empty());
 }
 
 /// A full table for the benchmarks: 1 000 000 IPv4 /24s from 1.0.0.0 in
