@@ -46,6 +46,7 @@ pub mod cloudhub;
 pub mod decision;
 pub mod dx;
 pub mod error;
+pub mod fabric;
 pub mod limits;
 pub mod mtu;
 pub mod path;
