@@ -5,11 +5,11 @@
 //! decided and which candidates lost to which rule, so each step records the
 //! candidates it removes.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A rule of the cloud's route selection, named as `trace` prints it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
     /// Only one candidate existed.

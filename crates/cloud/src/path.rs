@@ -6,11 +6,11 @@ use crate::source::RouteSource;
 use hybridlab_bgp::packet::{AsPath, PathAttributes};
 use ipnet::IpNet;
 use serde::ser::SerializeStruct;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 use std::fmt;
 
 /// One tunnel of a VPN connection: the connection's name and 1 or 2.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct TunnelId {
     pub connection: String,
     pub tunnel: u8,

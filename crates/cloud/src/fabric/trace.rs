@@ -10,7 +10,7 @@ use crate::path::{Candidate, Egress};
 use crate::route_table::{RouteEntry, RouteOrigin};
 use crate::vgw::lookup;
 use ipnet::IpNet;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -22,7 +22,7 @@ pub enum TraceError {
 }
 
 /// One node the packet passes.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hop {
     pub node: String,
     pub kind: NodeKind,
@@ -35,7 +35,7 @@ pub struct Hop {
     pub losers: Vec<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Trace {
     pub from: String,
     pub to: IpAddr,

@@ -8,9 +8,9 @@ use crate::route_table::RouteOrigin;
 use crate::source::RouteSource;
 use crate::vgw::TunnelStatus;
 use ipnet::IpNet;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NodeKind {
     Vpc,
@@ -24,7 +24,7 @@ pub enum NodeKind {
 /// One route of a node. `via` is where it points: for a VPC route table
 /// the target ("local", a VGW); for a VGW the egress (a tunnel such as
 /// "vpn-1/tunnel1", or a VIF); for a DX gateway the VIF it was learned on.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeRoute {
     pub prefix: IpNet,
     pub via: String,
@@ -42,7 +42,7 @@ pub struct NodeRoute {
 }
 
 /// A VGW as `show` prints it: tunnels, primary, every candidate.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct VgwView {
     pub name: String,
     pub asn: u32,
@@ -52,7 +52,7 @@ pub struct VgwView {
     pub routes: Vec<NodeRoute>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TunnelView {
     pub tunnel: TunnelId,
     #[serde(flatten)]

@@ -2,7 +2,7 @@
 
 use crate::limits::Limits;
 use hybridlab_bgp::router::PrefixLimit;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -33,7 +33,7 @@ impl TunnelInputs {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum TunnelState {
     Up,
@@ -41,7 +41,7 @@ pub enum TunnelState {
 }
 
 /// Tunnel telemetry as the cloud reports it (spec §1.6).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TunnelStatus {
     pub status: TunnelState,
     pub status_message: String,
