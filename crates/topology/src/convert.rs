@@ -1,8 +1,8 @@
 //! The model as the sans-IO BGP core's configuration.
 
-use crate::model::{Neighbor, Router, Topology};
+use crate::model::{Neighbor, Router, RouterRole, Topology};
 use hybridlab_bgp::policy::Policy;
-use hybridlab_bgp::router::{PeerConfig, PrefixLimit, RouterConfig};
+use hybridlab_bgp::router::{ExportMode, PeerConfig, PrefixLimit, RouterConfig};
 use hybridlab_bgp::session::SessionConfig;
 use std::time::Duration;
 
@@ -17,7 +17,13 @@ pub fn router_config(router: &Router) -> RouterConfig {
         asn: router.asn,
         router_id: router.router_id,
         always_compare_med: router.always_compare_med,
-        export_mode: hybridlab_bgp::router::ExportMode::default(),
+        // A cloud speaker announces what the cloud's rules choose per
+        // session (CloudHub, DX gateway filters, tunnel MEDs), not its
+        // Loc-RIB's best paths.
+        export_mode: match router.role {
+            RouterRole::Router => ExportMode::BestPath,
+            RouterRole::Vgw | RouterRole::DxGateway => ExportMode::Controlled,
+        },
     }
 }
 
@@ -25,7 +31,7 @@ pub fn peer_config(topology: &Topology, router: &Router, neighbor: &Neighbor) ->
     let session = SessionConfig {
         local_as: router.asn,
         remote_as: neighbor.remote_asn,
-        local_id: router.router_id,
+        local_id: neighbor.router_id.unwrap_or(router.router_id),
         hold_time: neighbor.hold_time,
         keepalive: neighbor.keepalive,
         connect_retry: neighbor.connect_retry,

@@ -5,13 +5,15 @@
 //! - [`raw`]: the file as written, with spans.
 //! - [`validate`]: checks and resolution into the [`model`].
 //! - [`prefix`]: prefixes with host bits clear.
-//! - [`cloud`]: the cloud node kinds (VPC, VGW, VPN, DX), validated but
-//!   not run yet.
+//! - [`cloud`]: the cloud node kinds (VPC, VGW, VPN, DX), validated and
+//!   lowered onto BGP speakers ([`RouterRole::Vgw`], [`RouterRole::DxGateway`]).
+//! - [`expect`]: `[[expect]]`, what a converged lab should show.
 //! - [`convert`]: the model as `hybridlab_bgp` router and peer configurations.
 
 pub mod cloud;
 pub mod convert;
 mod error;
+pub mod expect;
 pub mod model;
 pub mod prefix;
 mod raw;
@@ -36,10 +38,20 @@ pub fn load(path: &Path) -> Result<Topology, TopologyError> {
 /// Validates topology text; `file` is only used in messages and for the
 /// default lab name.
 pub fn parse(file: &str, text: &str) -> Result<Topology, TopologyError> {
+    parse_with(file, text, &ParseOptions::default())
+}
+
+/// [`parse`], with routers of the file standing for real routers
+/// ([`ParseOptions::external`]).
+pub fn parse_with(
+    file: &str,
+    text: &str,
+    options: &ParseOptions,
+) -> Result<Topology, TopologyError> {
     let raw: raw::File = toml::from_str(text).map_err(|e| {
         let loc = Locator::new(file, text);
         let span = e.span().unwrap_or(0..0);
         TopologyError::Invalid(vec![loc.diagnostic(span, e.message().trim_end())])
     })?;
-    validate::validate(file, text, raw).map_err(TopologyError::Invalid)
+    validate::validate(file, text, raw, options).map_err(TopologyError::Invalid)
 }

@@ -3,6 +3,7 @@
 
 use hybridlab_bgp::packet::{Family, Prefix};
 use hybridlab_bgp::policy::Policy;
+use hybridlab_cloud::fabric::CloudPeer;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
@@ -13,8 +14,15 @@ pub struct Topology {
     pub lab: Lab,
     pub routers: Vec<Router>,
     pub policies: Vec<Policy>,
-    /// Cloud nodes; empty for a lab of routers only.
+    /// Cloud nodes; empty for a lab of routers only. Their BGP speakers
+    /// (one per VGW, one per DX gateway) are also in [`Topology::routers`].
     pub cloud: crate::cloud::Cloud,
+    /// Routers of the file that stand for real routers
+    /// ([`ParseOptions::external`]): not in `routers`, their cloud sessions
+    /// are external neighbours of the cloud speakers.
+    pub external: Vec<String>,
+    /// `[[expect]]`s, in file order.
+    pub expectations: Vec<crate::expect::Expectation>,
 }
 
 impl Topology {
@@ -25,6 +33,20 @@ impl Topology {
     pub fn policy(&self, name: &str) -> Option<&Policy> {
         self.policies.iter().find(|p| p.name == name)
     }
+
+    /// The routers that speak for cloud nodes: a VGW or a DX gateway each.
+    pub fn cloud_speakers(&self) -> impl Iterator<Item = &Router> {
+        self.routers.iter().filter(|r| r.role != RouterRole::Router)
+    }
+}
+
+/// How a file is read beyond its text.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ParseOptions {
+    /// Names of `[[router]]`s that real routers take the place of: each is
+    /// left out of [`Topology::routers`] and the cloud's sessions to it
+    /// become external neighbours of the cloud speakers.
+    pub external: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,6 +73,19 @@ pub struct Router {
     /// or a configuration asking for faster packets gets this rate.
     pub bfd_min_interval: Duration,
     pub neighbors: Vec<Neighbor>,
+    pub role: RouterRole,
+}
+
+/// What a router of the lab stands for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RouterRole {
+    /// A `[[router]]` of the file.
+    #[default]
+    Router,
+    /// The BGP speaker of a `[[vgw]]`.
+    Vgw,
+    /// The BGP speaker of a `[[dx_gateway]]`.
+    DxGateway,
 }
 
 /// The default floor on BFD intervals, as a Direct Connect VIF has it.
@@ -77,6 +112,12 @@ pub struct Neighbor {
     /// Policy names, all defined.
     pub import: Vec<String>,
     pub export: Vec<String>,
+    /// This session's BGP identifier instead of the router's (a VGW tunnel
+    /// uses its inside address, spec §2.2).
+    pub router_id: Option<Ipv4Addr>,
+    /// On a cloud speaker (and on the customer router's side of the same
+    /// session): which cloud path this session is.
+    pub cloud_path: Option<CloudPeer>,
 }
 
 impl Neighbor {

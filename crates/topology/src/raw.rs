@@ -36,6 +36,8 @@ pub(crate) struct File {
     pub vif: Vec<S<cloud::Vif>>,
     pub limits: Option<S<Limits>>,
     pub assumptions: Option<S<Assumptions>>,
+    #[serde(default)]
+    pub expect: Vec<S<crate::expect::raw::Expect>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -32,6 +32,7 @@ pub(crate) fn validate(
     file: &str,
     text: &str,
     raw: raw::File,
+    options: &ParseOptions,
 ) -> Result<Topology, Vec<Diagnostic>> {
     let mut c = Checker {
         loc: Locator::new(file, text),
@@ -48,7 +49,7 @@ pub(crate) fn validate(
         c.errors.sort_by_key(|d| (d.line, d.column));
         return Err(c.errors);
     }
-    let routers = routers
+    let mut routers: Vec<Router> = routers
         .into_iter()
         .map(|r| Router {
             name: r.name,
@@ -59,14 +60,35 @@ pub(crate) fn validate(
             listen: r.listen,
             bfd_min_interval: r.bfd_min_interval,
             neighbors: r.neighbors.into_iter().filter_map(|n| n.finish()).collect(),
+            role: RouterRole::Router,
         })
         .collect();
+    let mut errors = crate::cloud::lower(&c.loc, &raw, &cloud, &mut routers, &options.external);
+    // Expectations name the generated sessions: checked against a lab
+    // whose lowering worked, or they would only repeat its errors.
+    let mut expectations = Vec::new();
+    if errors.is_empty() {
+        let nodes = crate::expect::Nodes {
+            cloud: &cloud,
+            routers: &routers,
+            external: &options.external,
+        };
+        let (found, expect_errors) = crate::expect::check(&c.loc, &raw.expect, &nodes);
+        expectations = found;
+        errors = expect_errors;
+    }
+    if !errors.is_empty() {
+        errors.sort_by_key(|d| (d.line, d.column));
+        return Err(errors);
+    }
     Ok(Topology {
         file: file.to_string(),
         lab,
         routers,
         policies,
         cloud,
+        external: options.external.clone(),
+        expectations,
     })
 }
 
@@ -123,6 +145,8 @@ impl PendingNeighbor {
             bfd: self.bfd,
             import: self.import,
             export: self.export,
+            router_id: None,
+            cloud_path: None,
         })
     }
 }
