@@ -3,17 +3,20 @@
 
 use crate::lab::{CommandError, LabHandle};
 use crate::view::{
-    AnnounceRequest, BfdReply, BlackholeRequest, CommandReply, ErrorReply, RoutesReply,
-    SessionsReply, WithdrawRequest,
+    AnnounceRequest, BfdReply, BlackholeRequest, CommandReply, ErrorReply, IpsecRequest,
+    NodeRoutes, RoutesReply, SessionsReply, WithdrawRequest,
 };
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Json;
 use hybridlab_bgp::packet::{Community, PathAttributes, Prefix};
+use hybridlab_cloud::fabric::{Trace, VgwView};
+use hybridlab_cloud::path::TunnelId;
 use serde::de::DeserializeOwned;
+use std::net::IpAddr;
 use std::net::SocketAddr;
 use tokio::task::JoinHandle;
 
@@ -49,6 +52,10 @@ pub fn router(lab: LabHandle) -> axum::Router {
             "/api/v1/routers/{router}/neighbors/{neighbor}/clear",
             post(clear),
         )
+        .route("/api/v1/nodes/{node}/routes", get(node_routes))
+        .route("/api/v1/vgws/{vgw}", get(vgw))
+        .route("/api/v1/trace", get(trace))
+        .route("/api/v1/tunnels/{vpn}/{tunnel}/ipsec", post(tunnel_ipsec))
         .fallback(|| async {
             error(
                 StatusCode::NOT_FOUND,
@@ -80,9 +87,12 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(message) => error(StatusCode::BAD_REQUEST, message),
             ApiError::Lab(e) => {
                 let status = match e {
-                    CommandError::NoRouter(_) | CommandError::NoNeighbor { .. } => {
-                        StatusCode::NOT_FOUND
-                    }
+                    CommandError::NoRouter(_)
+                    | CommandError::NoNeighbor { .. }
+                    | CommandError::NoNode(_)
+                    | CommandError::NoVgw(_)
+                    | CommandError::NoTunnel(_)
+                    | CommandError::Trace(_) => StatusCode::NOT_FOUND,
                     CommandError::Stopped(_) => StatusCode::SERVICE_UNAVAILABLE,
                 };
                 error(status, e.to_string())
@@ -99,6 +109,51 @@ fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
 
 fn prefix(text: &str) -> Result<Prefix, ApiError> {
     hybridlab_topology::prefix::parse_prefix(text).map_err(ApiError::BadRequest)
+}
+
+async fn node_routes(
+    State(lab): State<LabHandle>,
+    Path(node): Path<String>,
+) -> Result<Json<NodeRoutes>, ApiError> {
+    Ok(Json(lab.node_routes(&node).await?))
+}
+
+async fn vgw(
+    State(lab): State<LabHandle>,
+    Path(vgw): Path<String>,
+) -> Result<Json<VgwView>, ApiError> {
+    Ok(Json(lab.vgw(&vgw).await?))
+}
+
+#[derive(serde::Deserialize)]
+struct TraceQuery {
+    from: String,
+    to: String,
+}
+
+async fn trace(
+    State(lab): State<LabHandle>,
+    Query(q): Query<TraceQuery>,
+) -> Result<Json<Trace>, ApiError> {
+    let to: IpAddr =
+        q.to.parse()
+            .map_err(|_| ApiError::BadRequest(format!("`to` is not an IP address: {}", q.to)))?;
+    Ok(Json(lab.trace(&q.from, to).await?))
+}
+
+async fn tunnel_ipsec(
+    State(lab): State<LabHandle>,
+    Path((vpn, tunnel)): Path<(String, u8)>,
+    bytes: Bytes,
+) -> Result<Json<CommandReply>, ApiError> {
+    let req: IpsecRequest = body(&bytes)?;
+    let id = TunnelId::new(vpn, tunnel);
+    lab.set_tunnel_ipsec(&id, req.up).await?;
+    let done = if req.up { "ipsec up" } else { "ipsec down" };
+    Ok(Json(CommandReply {
+        router: id.to_string(),
+        done: done.to_string(),
+    }))
 }
 
 async fn sessions(State(lab): State<LabHandle>) -> Json<SessionsReply> {

@@ -3,17 +3,20 @@
 
 use crate::bfd::{Bfd, BfdLink, BfdPath};
 use crate::bfd_udp::{self, Dispatch, BFD_PORT};
+use crate::cloud::{fabric_config, CloudEvent, CloudInbox, CloudQuery, CloudTask, SpeakerPeer};
 use crate::events::{Events, LabEvent};
-use crate::router_task::{Command, Event, Inbox, RouterTask, Slot, Transport};
+use crate::router_task::{CloudLink, Command, Event, Inbox, RouterTask, Slot, Transport};
 use crate::status::PeerStatus;
 use crate::tcp::{self, Acceptable};
-use crate::view::{BfdView, RouteView, RouterBfdView, SessionView};
+use crate::view::{BfdView, NodeRoutes, RouteView, RouterBfdView, SessionView};
 use crate::wire::{LinkId, Wire};
 use hybridlab_bgp::packet::{AsPath, Origin, PathAttributes, Prefix};
 use hybridlab_bgp::router::Router;
+use hybridlab_cloud::fabric::{CloudPeer, Fabric, NodeKind, NodeRoute, Trace, TraceError, VgwView};
+use hybridlab_cloud::path::TunnelId;
 use hybridlab_topology::convert::{peer_config, router_config};
-use hybridlab_topology::{NeighborKind, Topology};
-use std::collections::HashMap;
+use hybridlab_topology::{NeighborKind, RouterRole, Topology};
+use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -67,6 +70,14 @@ pub enum CommandError {
     NoNeighbor { router: String, neighbor: String },
     #[error("router `{0}` has stopped")]
     Stopped(String),
+    #[error("no node `{0}` (a VPC, VPC/TABLE, VGW, DX gateway or router)")]
+    NoNode(String),
+    #[error("no VGW `{0}`")]
+    NoVgw(String),
+    #[error("no tunnel `{0}`")]
+    NoTunnel(String),
+    #[error("{0}")]
+    Trace(#[from] TraceError),
 }
 
 /// A client of the running routers; cheap to clone. The control API is one.
@@ -74,6 +85,8 @@ pub enum CommandError {
 pub struct LabHandle {
     routers: Arc<Vec<RouterRef>>,
     wire: Wire,
+    /// The cloud task; `None` in a lab of routers only.
+    cloud: Option<CloudInbox>,
 }
 
 #[derive(Clone, Debug)]
@@ -193,6 +206,73 @@ impl LabHandle {
         .await
     }
 
+    async fn ask_cloud<T>(
+        &self,
+        what: &str,
+        make: impl FnOnce(oneshot::Sender<T>) -> CloudQuery,
+    ) -> Result<T, CommandError> {
+        let cloud = self
+            .cloud
+            .as_ref()
+            .ok_or_else(|| CommandError::NoNode(what.to_string()))?;
+        let (tx, rx) = oneshot::channel();
+        cloud
+            .send(CloudEvent::Query(make(tx)))
+            .map_err(|_| CommandError::Stopped("cloud".to_string()))?;
+        rx.await
+            .map_err(|_| CommandError::Stopped("cloud".to_string()))
+    }
+
+    /// The routes of any node: a VPC route table, VGW or DX gateway from
+    /// the cloud, or a router's Loc-RIB in the same row shape.
+    pub async fn node_routes(&self, node: &str) -> Result<NodeRoutes, CommandError> {
+        if self.cloud.is_some() {
+            let query = |reply| CloudQuery::NodeRoutes(node.to_string(), reply);
+            if let Some((kind, routes)) = self.ask_cloud(node, query).await? {
+                return Ok(NodeRoutes {
+                    node: node.to_string(),
+                    kind,
+                    routes,
+                });
+            }
+        }
+        let routes = match self.routes(node).await {
+            Ok(routes) => routes,
+            Err(CommandError::NoRouter(_)) => return Err(CommandError::NoNode(node.to_string())),
+            Err(e) => return Err(e),
+        };
+        Ok(NodeRoutes {
+            node: node.to_string(),
+            kind: NodeKind::Router,
+            routes: routes.iter().filter_map(router_row).collect(),
+        })
+    }
+
+    /// A VGW: tunnels with the cloud's status, the primary, every candidate.
+    pub async fn vgw(&self, name: &str) -> Result<VgwView, CommandError> {
+        self.ask_cloud(name, |reply| CloudQuery::Vgw(name.to_string(), reply))
+            .await?
+            .ok_or_else(|| CommandError::NoVgw(name.to_string()))
+    }
+
+    /// The way of a packet from a VPC to `to`, hop by hop.
+    pub async fn trace(&self, from: &str, to: IpAddr) -> Result<Trace, CommandError> {
+        let query = |reply| CloudQuery::Trace(from.to_string(), to, reply);
+        Ok(self.ask_cloud(from, query).await??)
+    }
+
+    /// A drill: take a tunnel's IPsec down (or back up). Until IKE runs,
+    /// every tunnel's IPsec is up from the start.
+    pub async fn set_tunnel_ipsec(&self, tunnel: &TunnelId, up: bool) -> Result<(), CommandError> {
+        let name = tunnel.to_string();
+        let query = |reply| CloudQuery::SetIpsec(tunnel.clone(), up, reply);
+        if self.ask_cloud(&name, query).await? {
+            Ok(())
+        } else {
+            Err(CommandError::NoTunnel(name))
+        }
+    }
+
     /// Cuts (or restores) the link to a router's neighbour, both ways: a
     /// failover drill. Returns the link's name.
     pub fn set_blackhole(
@@ -226,6 +306,7 @@ pub struct Lab {
     handle: LabHandle,
     /// Receivers of the router inboxes, taken by `start`.
     inboxes: Vec<mpsc::UnboundedReceiver<Event>>,
+    cloud_inbox: Option<mpsc::UnboundedReceiver<CloudEvent>>,
     tasks: Vec<JoinHandle<()>>,
     listeners: Vec<JoinHandle<()>>,
     /// BFD receivers of external neighbours, one per local address.
@@ -253,6 +334,7 @@ impl Lab {
             });
         }
         let wire = Wire::new();
+        let cloud = (!topology.cloud.is_empty()).then(mpsc::unbounded_channel);
         Lab {
             topology,
             options,
@@ -261,7 +343,9 @@ impl Lab {
             handle: LabHandle {
                 routers: Arc::new(refs),
                 wire,
+                cloud: cloud.as_ref().map(|(tx, _)| tx.clone()),
             },
+            cloud_inbox: cloud.map(|(_, rx)| rx),
             inboxes,
             tasks: Vec::new(),
             listeners: Vec::new(),
@@ -325,6 +409,7 @@ impl Lab {
             self.api = Some((bound, task));
         }
         let conn_ids = Arc::new(AtomicU64::new(1));
+        let mut speakers = BTreeMap::new();
         let receivers = std::mem::take(&mut self.inboxes);
         for ((ri, r), rx) in self.topology.routers.iter().enumerate().zip(receivers) {
             let mut core = Router::new(router_config(r), router_seed(self.topology.lab.seed, ri));
@@ -378,7 +463,7 @@ impl Lab {
                 r.name.clone(),
                 core,
                 slots,
-                inbox_tx,
+                inbox_tx.clone(),
                 rx,
                 inboxes.clone(),
                 self.wire.clone(),
@@ -386,7 +471,28 @@ impl Lab {
                 conn_ids.clone(),
             );
             task.bfd = bfd;
+            if let (Some(cloud), RouterRole::Vgw | RouterRole::DxGateway) =
+                (&self.handle.cloud, r.role)
+            {
+                let peers: Vec<Option<CloudPeer>> =
+                    r.neighbors.iter().map(|n| n.cloud_path.clone()).collect();
+                for (slot, peer) in peers.iter().enumerate() {
+                    if let (Some(peer), Some(s)) = (peer, task.slots.get(slot)) {
+                        let speaker = SpeakerPeer {
+                            inbox: inbox_tx.clone(),
+                            peer: s.peer,
+                        };
+                        speakers.insert(peer.clone(), speaker);
+                    }
+                }
+                task.cloud = Some(CloudLink::new(cloud.clone(), peers));
+            }
             self.tasks.push(tokio::spawn(task.run(networks)));
+        }
+        if let Some(rx) = self.cloud_inbox.take() {
+            let fabric = Fabric::new(fabric_config(&self.topology.cloud));
+            let task = CloudTask::new(fabric, rx, speakers);
+            self.tasks.push(tokio::spawn(task.run()));
         }
         Ok(())
     }
@@ -604,6 +710,21 @@ fn link_id(topology: &Topology, ri: usize, ni: usize) -> LinkId {
         }
     }
     LinkId::new(r.name.as_str(), n.name.as_str())
+}
+
+/// A router's route in the row shape every node shares.
+fn router_row(r: &RouteView) -> Option<NodeRoute> {
+    Some(NodeRoute {
+        prefix: r.prefix.parse().ok()?,
+        via: r.from.clone(),
+        egress: None,
+        origin: r.origin.to_lowercase(),
+        as_path: r.as_path.clone(),
+        med: r.med,
+        communities: r.communities.clone(),
+        rule: None,
+        active: r.best,
+    })
 }
 
 fn unspecified(like: IpAddr) -> IpAddr {

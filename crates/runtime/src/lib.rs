@@ -21,6 +21,7 @@
 pub mod api;
 mod bfd;
 mod bfd_udp;
+mod cloud;
 pub mod events;
 pub mod lab;
 mod router_task;

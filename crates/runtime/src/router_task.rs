@@ -12,6 +12,7 @@
 //! one at a time, so the core needs no locks and a run is reproducible.
 
 use crate::bfd::{Bfd, BfdKey, BfdPath};
+use crate::cloud::{CloudEvent, CloudInbox};
 use crate::events::{Events, LabEvent, LabEventKind};
 use crate::status::PeerStatus;
 use crate::tcp;
@@ -23,7 +24,10 @@ use hybridlab_bfd::{DownCause, Input as BfdInput, Output as BfdOutput, State as 
 use hybridlab_bgp::packet::notification::cease_subcode;
 use hybridlab_bgp::packet::{PathAttributes, Prefix};
 use hybridlab_bgp::router::{PeerId, Router, RouterOutput};
-use hybridlab_bgp::session::{ConnId, IdleReason, SessionInput, SessionOutput, TimerKind};
+use hybridlab_bgp::session::{
+    ConnId, IdleReason, SessionInput, SessionOutput, State as SessionState, TimerKind,
+};
+use hybridlab_cloud::fabric::{CloudPeer, SessionRoutes};
 use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -111,6 +115,33 @@ pub(crate) enum Command {
     },
     /// Cease / Administrative Shutdown to every peer, flush, stop.
     Shutdown(oneshot::Sender<()>),
+    /// A cloud speaker's session must announce exactly these (from the
+    /// cloud task; the router runs in controlled-export mode).
+    SetPeerRoutes {
+        peer: PeerId,
+        routes: Vec<(Prefix, PathAttributes)>,
+    },
+}
+
+/// A cloud speaker's line to the cloud task: which of its neighbours are
+/// cloud sessions, and what the cloud task last heard of each.
+pub(crate) struct CloudLink {
+    pub inbox: CloudInbox,
+    /// Per slot: the cloud session it is, if any.
+    pub peers: Vec<Option<CloudPeer>>,
+    generation: Option<u64>,
+    reported: HashMap<usize, SessionRoutes>,
+}
+
+impl CloudLink {
+    pub(crate) fn new(inbox: CloudInbox, peers: Vec<Option<CloudPeer>>) -> Self {
+        CloudLink {
+            inbox,
+            peers,
+            generation: None,
+            reported: HashMap::new(),
+        }
+    }
 }
 
 /// The other end of a virtual connection.
@@ -204,6 +235,8 @@ pub(crate) struct RouterTask {
     pub conn_ids: Arc<AtomicU64>,
     timers: Timers<(PeerId, TimerKind)>,
     pub bfd: Bfd,
+    /// Set on VGW and DX gateway speakers.
+    pub cloud: Option<CloudLink>,
     conns: HashMap<ConnId, Conn>,
     by_peer: HashMap<PeerId, usize>,
     writers: Vec<JoinHandle<()>>,
@@ -235,6 +268,7 @@ impl RouterTask {
             conn_ids,
             timers: Timers::default(),
             bfd: Bfd::default(),
+            cloud: None,
             conns: HashMap::new(),
             by_peer,
             writers: Vec::new(),
@@ -255,6 +289,7 @@ impl RouterTask {
             self.feed_bfd(BfdKey::Neighbor(neighbor), BfdInput::Start);
         }
         loop {
+            self.report_to_cloud();
             let deadline = earliest(self.timers.next_deadline(), self.bfd.timers.next_deadline());
             let event = tokio::select! {
                 biased;
@@ -479,8 +514,53 @@ impl RouterTask {
             Command::Shutdown(reply) => {
                 let _ = reply.send(());
             }
+            Command::SetPeerRoutes { peer, routes } => {
+                debug!(router = %self.name, neighbor = %self.peer_name(peer), routes = routes.len(), "cloud export");
+                self.core.set_peer_routes(peer, routes, &mut out);
+            }
         }
         self.apply(out);
+    }
+
+    /// Tells the cloud task about every cloud session whose state or
+    /// accepted routes changed since the last report.
+    fn report_to_cloud(&mut self) {
+        let Some(cloud) = &mut self.cloud else {
+            return;
+        };
+        let generation = self.core.generation();
+        if cloud.generation == Some(generation) {
+            return;
+        }
+        cloud.generation = Some(generation);
+        for (slot, peer) in cloud.peers.iter().enumerate() {
+            let (Some(peer), Some(s)) = (peer, self.slots.get(slot)) else {
+                continue;
+            };
+            let established = self
+                .core
+                .session(s.peer)
+                .is_some_and(|session| session.state() == SessionState::Established);
+            let routes = if established {
+                self.core.peer_routes(s.peer)
+            } else {
+                Vec::new()
+            };
+            let state = SessionRoutes {
+                established,
+                routes,
+            };
+            if cloud.reported.get(&slot) == Some(&state) {
+                continue;
+            }
+            let event = CloudEvent::Session {
+                peer: peer.clone(),
+                state: state.clone(),
+            };
+            if cloud.inbox.send(event).is_ok() {
+                cloud.reported.insert(slot, state);
+            }
+        }
     }
 
     async fn shutdown(&mut self) {

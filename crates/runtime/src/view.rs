@@ -220,3 +220,18 @@ pub struct CommandReply {
     pub router: String,
     pub done: String,
 }
+
+/// `GET /api/v1/nodes/{node}/routes`: any node's routes in one row shape
+/// (docs/control-api.md).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NodeRoutes {
+    pub node: String,
+    pub kind: hybridlab_cloud::fabric::NodeKind,
+    pub routes: Vec<hybridlab_cloud::fabric::NodeRoute>,
+}
+
+/// `POST /api/v1/tunnels/{vpn}/{n}/ipsec`: a tunnel's IPsec down or up.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IpsecRequest {
+    pub up: bool,
+}
