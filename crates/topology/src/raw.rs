@@ -63,6 +63,22 @@ pub(crate) struct Router {
     pub bfd_min_interval: Option<S<i64>>,
     #[serde(default)]
     pub neighbor: Vec<S<Neighbor>>,
+    /// Policies on this router's end of sessions the cloud generates.
+    #[serde(default)]
+    pub cloud_session: Vec<S<CloudSession>>,
+}
+
+/// `[[router.cloud_session]]`: the customer's end of a generated cloud
+/// session ("VPN/tunnelN" or a VIF name), which no `[[router.neighbor]]`
+/// declares, so its policies are given here.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CloudSession {
+    pub name: S<String>,
+    #[serde(default)]
+    pub import: Vec<S<String>>,
+    #[serde(default)]
+    pub export: Vec<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

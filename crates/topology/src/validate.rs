@@ -790,8 +790,16 @@ impl Checker<'_> {
 
     fn check_policy_names(&mut self, raw: &[S<raw::Router>], policies: &[Policy]) {
         for r in raw.iter().map(S::get_ref) {
-            for n in r.neighbor.iter().map(S::get_ref) {
-                for (field, names) in [("import", &n.import), ("export", &n.export)] {
+            let neighbors = r
+                .neighbor
+                .iter()
+                .map(|n| (&n.get_ref().import, &n.get_ref().export));
+            let cloud = r
+                .cloud_session
+                .iter()
+                .map(|c| (&c.get_ref().import, &c.get_ref().export));
+            for (import, export) in neighbors.chain(cloud) {
+                for (field, names) in [("import", import), ("export", export)] {
                     for name in names {
                         if !policies.iter().any(|p| &p.name == name.get_ref()) {
                             self.err(

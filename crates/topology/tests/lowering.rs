@@ -460,3 +460,57 @@ fn an_aws_address_another_router_listens_on_is_refused() {
         [format!("{line}:8: 169.254.31.1:179, the AWS end of `via-dxgw-1` on `dxgw`, is also where `core` listens; a real router needs each AWS address to itself")]
     );
 }
+
+/// `[[router.cloud_session]]` after everything else still belongs to the
+/// last `[[router]]` of the file, `onprem`.
+const PREPEND_ON_TUNNEL2: &str = "
+[[policy]]
+name = \"prepend2\"
+  [[policy.term]]
+  prepend = 2
+
+[[router.cloud_session]]
+name = \"backup/tunnel2\"
+export = [\"prepend2\"]
+";
+
+#[test]
+fn cloud_session_gives_the_customer_end_its_policies() {
+    let t = good(&format!("{SHIPPED}{PREPEND_ON_TUNNEL2}"));
+    let onprem = router(&t, "onprem");
+    assert_eq!(neighbor(onprem, "backup/tunnel2").export, ["prepend2"]);
+    assert!(neighbor(onprem, "backup/tunnel1").export.is_empty());
+    assert!(neighbor(onprem, "primary").export.is_empty());
+    let vgw = router(&t, "vgw1");
+    assert!(neighbor(vgw, "backup/tunnel2").export.is_empty());
+}
+
+#[test]
+fn cloud_session_must_name_a_session_and_defined_policies() {
+    let text = format!(
+        "{SHIPPED}{}",
+        PREPEND_ON_TUNNEL2
+            .replace("\"backup/tunnel2\"", "\"backup/tunnel3\"")
+            .replace(
+                "export = [\"prepend2\"]",
+                "export = [\"prepend2\"]\nimport = [\"nope\"]"
+            )
+    );
+    let at = |needle: &str| {
+        text.lines()
+            .position(|l| l.contains(needle))
+            .map_or(0, |i| i + 1)
+    };
+    assert_eq!(
+        errors(parse("lab.toml", &text)),
+        [format!(
+            "{}:11: import policy `nope` of a neighbor of `onprem` is not defined",
+            at("nope")
+        )]
+    );
+    let text = text.replace("import = [\"nope\"]\n", "");
+    assert_eq!(
+        errors(parse("lab.toml", &text)),
+        [format!("{}:8: `onprem` has a cloud_session `backup/tunnel3`, but the cloud has no session of that name (tunnels are VPN/tunnel1 and VPN/tunnel2, VIFs go by their name)", at("backup/tunnel3"))]
+    );
+}

@@ -71,6 +71,7 @@ pub(crate) fn lower(
         l.connect(routers, first_speaker + s.speaker, s);
     }
     l.check_listen(routers, &sessions, first_speaker);
+    l.check_cloud_sessions(&sessions);
     if l.errors.is_empty() {
         remove_external(routers, external);
     }
@@ -361,6 +362,7 @@ impl Lowering<'_, '_> {
                     return;
                 }
                 let customer_at = router.neighbors.len();
+                let (import, export) = self.customer_policies(&router.name, &s.name);
                 router.neighbors.push(Neighbor {
                     name: s.name.clone(),
                     kind: NeighborKind::Emulated(VirtualLink {
@@ -381,8 +383,8 @@ impl Lowering<'_, '_> {
                     next_hop6: None,
                     max_prefix: None,
                     bfd: s.settings.bfd,
-                    import: Vec::new(),
-                    export: Vec::new(),
+                    import,
+                    export,
                     router_id: None,
                     cloud_path: Some(s.path.clone()),
                 });
@@ -423,6 +425,38 @@ impl Lowering<'_, '_> {
             router_id: matches!(s.path, CloudPeer::Tunnel(_)).then_some(s.aws),
             cloud_path: Some(s.path.clone()),
         });
+    }
+
+    /// The policies `[[router.cloud_session]]` gives `router`'s end of
+    /// session `session`: (import, export).
+    fn customer_policies(&self, router: &str, session: &str) -> (Vec<String>, Vec<String>) {
+        let names = |list: &[S<String>]| list.iter().map(|n| n.get_ref().clone()).collect();
+        self.file
+            .router
+            .iter()
+            .map(S::get_ref)
+            .filter(|r| r.name.get_ref() == router)
+            .flat_map(|r| r.cloud_session.iter().map(S::get_ref))
+            .find(|c| c.name.get_ref() == session)
+            .map_or_else(Default::default, |c| (names(&c.import), names(&c.export)))
+    }
+
+    /// A `[[router.cloud_session]]` names a session the cloud generates.
+    fn check_cloud_sessions(&mut self, sessions: &[Session]) {
+        let mut unknown = Vec::new();
+        for r in self.file.router.iter().map(S::get_ref) {
+            for c in r.cloud_session.iter().map(|c| &c.get_ref().name) {
+                if !sessions.iter().any(|s| &s.name == c.get_ref()) {
+                    unknown.push((
+                        c.span(),
+                        format!("`{}` has a cloud_session `{}`, but the cloud has no session of that name (tunnels are VPN/tunnel1 and VPN/tunnel2, VIFs go by their name)", r.name.get_ref(), c.get_ref()),
+                    ));
+                }
+            }
+        }
+        for (span, message) in unknown {
+            self.err(span, message);
+        }
     }
 
     /// Where the file declares neighbour `n` of router `r` (routers and
