@@ -119,6 +119,15 @@ fn given(e: &raw::Expect) -> Vec<(&'static str, Range<usize>)> {
     .collect()
 }
 
+/// An optional field: `Some(None)` when not given, `None` when given but
+/// refused by `check` (which reported why).
+fn optional<R, T>(given: Option<&R>, check: impl FnOnce(&R) -> Option<T>) -> Option<Option<T>> {
+    match given {
+        None => Some(None),
+        Some(r) => check(r).map(Some),
+    }
+}
+
 /// What a node of an expectation names.
 enum Node<'a> {
     /// A VPC route table.
@@ -242,58 +251,46 @@ impl<'a> Checker<'a, '_> {
                 );
             }
         }
-        let as_path = e.as_path.as_ref().map(|p| {
-            p.get_ref()
+        let max = i64::from(u32::MAX);
+        let as_path = optional(e.as_path.as_ref(), |p| {
+            let path: Vec<Option<u32>> = p
+                .get_ref()
                 .iter()
-                .filter_map(|asn| self.int::<u32>(asn, "as_path", 1, i64::from(u32::MAX)))
-                .collect::<Vec<_>>()
+                .map(|asn| self.int(asn, "as_path", 1, max))
+                .collect();
+            path.into_iter().collect()
         });
-        let med = e
-            .med
-            .as_ref()
-            .map(|m| self.int::<u32>(m, "med", 0, i64::from(u32::MAX)));
-        let rule = e.rule.as_ref().map(|r| {
+        let med = optional(e.med.as_ref(), |m| self.int(m, "med", 0, max));
+        let rule = optional(e.rule.as_ref(), |r| {
             let name = r.get_ref();
-            let known = RULES.contains(&name.as_str());
-            if !known {
-                self.err(
-                    r.span(),
-                    format!(
-                        "`{name}` is not a rule: expected one of {}",
-                        RULES.join(", ")
-                    ),
-                );
+            if RULES.contains(&name.as_str()) {
+                return Some(name.clone());
             }
-            known.then(|| name.clone())
+            let all = RULES.join(", ");
+            self.err(
+                r.span(),
+                format!("`{name}` is not a rule: expected one of {all}"),
+            );
+            None
         });
-        let origin = match (&e.origin, &node) {
-            (Some(o), Some((_, n))) => {
-                let allowed: &[&str] = match n {
-                    Node::Table => &VPC_ORIGINS,
-                    Node::Speaker(_) => &BGP_ORIGINS,
-                };
-                let name = o.get_ref();
-                if allowed.contains(&name.as_str()) {
-                    Some(Some(name.clone()))
-                } else {
-                    let of = match n {
-                        Node::Table => "a VPC route",
-                        Node::Speaker(_) => "a BGP route",
-                    };
-                    self.err(
-                        o.span(),
-                        format!(
-                            "`{name}` is not an origin of {of}: expected one of {}",
-                            allowed.join(", ")
-                        ),
-                    );
-                    Some(None)
-                }
+        let kind = node.as_ref().map(|(_, n)| match n {
+            Node::Table => ("a VPC route", &VPC_ORIGINS),
+            Node::Speaker(_) => ("a BGP route", &BGP_ORIGINS),
+        });
+        let origin = optional(e.origin.as_ref(), |o| {
+            let (of, allowed) = kind?;
+            let name = o.get_ref();
+            if allowed.contains(&name.as_str()) {
+                return Some(name.clone());
             }
-            (Some(_), None) => Some(None),
-            (None, _) => None,
-        };
-        let communities = e.communities.as_ref().map(|list| {
+            let all = allowed.join(", ");
+            self.err(
+                o.span(),
+                format!("`{name}` is not an origin of {of}: expected one of {all}"),
+            );
+            None
+        });
+        let communities = optional(e.communities.as_ref(), |list| {
             let mut ok = true;
             for c in list.get_ref() {
                 if let Err(err) = parse_community(c.get_ref()) {
@@ -308,20 +305,16 @@ impl<'a> Checker<'a, '_> {
             }
             ok.then(|| list.get_ref().iter().map(|c| c.get_ref().clone()).collect())
         });
-        let as_path = match (as_path, &e.as_path) {
-            (Some(p), Some(raw)) if p.len() != raw.get_ref().len() => None,
-            (p, _) => Some(p),
-        };
         Some(Check::Route {
             node: node?.0,
             prefix: prefix?,
             present,
             via: e.via.as_ref().map(|v| v.get_ref().clone()),
             as_path: as_path?,
-            med: med.map_or(Some(None), |m| m.map(Some))?,
-            rule: rule.map_or(Some(None), |r| r.map(Some))?,
-            origin: origin.map_or(Some(None), |o| o.map(Some))?,
-            communities: communities.map_or(Some(None), |c| c.map(Some))?,
+            med: med?,
+            rule: rule?,
+            origin: origin?,
+            communities: communities?,
         })
     }
 
