@@ -21,6 +21,7 @@
 pub mod api;
 mod bfd;
 mod bfd_udp;
+pub mod check;
 mod cloud;
 pub mod events;
 pub mod lab;
