@@ -244,21 +244,26 @@ fn nodes_must_exist() {
     for ok in ["prod", "prod/private", "vgw1", "onprem"] {
         good(&with(&route(ok)));
     }
+    let external = |text: &str| {
+        parse_with(
+            "lab.toml",
+            &with(text),
+            &ParseOptions {
+                external: vec!["onprem".into()],
+            },
+        )
+    };
+    // A real router's table is read from it; its sessions are not.
     let e = route("onprem");
-    let ext = parse_with(
-        "lab.toml",
-        &with(&e),
-        &ParseOptions {
-            external: vec!["onprem".into()],
-        },
-    );
+    assert!(external(&e).is_ok_and(|t| t.expectations.len() == 1));
+    let e = "\n[[expect]]\nnode = \"onprem\"\npeer = \"primary\"\nstate = \"Established\"\n";
     assert_eq!(
-        errors(ext),
+        errors(external(e)),
         [at(
-            &e,
+            e,
             "node",
             8,
-            "`onprem` is external: a real router, whose tables the lab cannot see"
+            "`onprem` is external: a real router, whose sessions the lab cannot see; expect them on the cloud's side"
         )]
     );
 }
@@ -322,7 +327,8 @@ fn route_values_are_checked() {
     let cases = [
         ("prod", "rule = \"fastest\"", 8, "`fastest` is not a rule: expected one of only_candidate, longest_prefix, local_route, static_over_propagated, source_preference, local_preference_community, shortest_as_path, lowest_med, primary_tunnel, lowest_name, flow_hash"),
         ("prod", "origin = \"igp\"", 10, "`igp` is not an origin of a VPC route: expected one of local, static, propagated"),
-        ("vgw1", "origin = \"propagated\"", 10, "`propagated` is not an origin of a BGP route: expected one of igp, egp, incomplete"),
+        ("vgw1", "origin = \"igp\"", 10, "`igp` is not an origin of a gateway's route: expected one of direct_connect, vpn_static, vpn_bgp"),
+        ("onprem", "origin = \"vpn_bgp\"", 10, "`vpn_bgp` is not an origin of a BGP route: expected one of igp, egp, incomplete"),
         ("onprem", "as_path = [65000, 0]", 19, "`as_path` must be 1..=4294967295, not 0"),
         ("onprem", "med = -1", 7, "`med` must be 0..=4294967295, not -1"),
     ];

@@ -29,8 +29,8 @@ pub enum Check {
         med: Option<u32>,
         /// The deciding rule, one of [`RULES`].
         rule: Option<String>,
-        /// A VPC table: one of [`VPC_ORIGINS`]; a BGP speaker: one of
-        /// [`BGP_ORIGINS`].
+        /// A VPC table: one of [`VPC_ORIGINS`]; a VGW or DX gateway: one
+        /// of [`GATEWAY_ORIGINS`]; a `[[router]]`: one of [`BGP_ORIGINS`].
         origin: Option<String>,
         /// As written; each parses as a community.
         communities: Option<Vec<String>>,
@@ -74,6 +74,11 @@ pub const VPC_ORIGINS: [&str; 3] = ["local", "static", "propagated"];
 
 /// The BGP ORIGIN attribute (RFC 4271 §5.1.1), lower case.
 pub const BGP_ORIGINS: [&str; 3] = ["igp", "egp", "incomplete"];
+
+/// Where a VGW's or DX gateway's route comes from, as `show routes` says
+/// it (`hybridlab_cloud::source::RouteSource`, snake case): what the cloud
+/// ranks by, not the ORIGIN attribute.
+pub const GATEWAY_ORIGINS: [&str; 3] = ["direct_connect", "vpn_static", "vpn_bgp"];
 
 /// RFC 4271 §8.2.2 states, as the control API names them.
 pub const SESSION_STATES: [&str; 6] = [
