@@ -2,6 +2,7 @@
 //! file described, in the shape the fabric computes from.
 
 use crate::assumptions::Assumptions;
+use crate::dx::communities::Locality;
 use crate::dx::gateway::DxGateway;
 use crate::limits::Limits;
 use crate::route_table::RouteTableConfig;
@@ -19,6 +20,7 @@ pub struct FabricConfig {
     pub vifs: Vec<VifConfig>,
     /// Associations carry the associated VPC's CIDRs.
     pub dx_gateways: Vec<DxGateway>,
+    pub public_vifs: Vec<PublicVifConfig>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,6 +73,20 @@ pub struct VifConfig {
     pub customer: Option<String>,
 }
 
+/// A public VIF: AWS's public ranges out, the customer's approved public
+/// prefixes in (spec §5.3, §5.5).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicVifConfig {
+    pub name: String,
+    /// The region of the VIF's DX location.
+    pub region: String,
+    /// Customer prefixes AWS accepts, with their more specifics.
+    pub approved: Vec<IpNet>,
+    /// What AWS announces, each with where it lies relative to the VIF's
+    /// region (the 7224:8100 / 8200 community).
+    pub aws_prefixes: Vec<(IpNet, Locality)>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum VifAttach {
     Vgw(String),
@@ -92,6 +108,10 @@ impl FabricConfig {
 
     pub fn vif(&self, name: &str) -> Option<&VifConfig> {
         self.vifs.iter().find(|v| v.name == name)
+    }
+
+    pub fn public_vif(&self, name: &str) -> Option<&PublicVifConfig> {
+        self.public_vifs.iter().find(|v| v.name == name)
     }
 
     pub fn dx_gateway(&self, name: &str) -> Option<&DxGateway> {

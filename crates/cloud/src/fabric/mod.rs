@@ -22,12 +22,15 @@
 //! VGWs here directly, as `DxGatewayVif` candidates.
 
 mod config;
+mod public_vif;
 mod trace;
 mod view;
 
 pub use config::{
-    FabricConfig, TableConfig, VgwConfig, VifAttach, VifConfig, VpcConfig, VpnConfig,
+    FabricConfig, PublicVifConfig, TableConfig, VgwConfig, VifAttach, VifConfig, VpcConfig,
+    VpnConfig,
 };
+pub use public_vif::{ORIGIN_ACCEPTED, ORIGIN_UNAPPROVED};
 pub use trace::{Hop, Trace, TraceError};
 pub use view::{NodeKind, NodeRoute, VgwView};
 
@@ -51,7 +54,8 @@ use std::fmt;
 pub enum CloudPeer {
     /// A VPN tunnel's session on its VGW.
     Tunnel(TunnelId),
-    /// A private VIF's session on the VGW or DX gateway it is attached to.
+    /// A VIF's session: a private VIF's on the VGW or DX gateway it is
+    /// attached to, a public VIF's on its own speaker.
     Vif(String),
 }
 
@@ -169,6 +173,7 @@ impl Fabric {
                     .insert(CloudPeer::Vif(vif.clone()), announcements.clone());
             }
         }
+        self.export_public_vifs();
         self.build_route_tables();
     }
 

@@ -69,12 +69,15 @@ impl Fabric {
             Some(NodeKind::Vgw)
         } else if self.config.dx_gateway(node).is_some() {
             Some(NodeKind::DxGateway)
+        } else if self.config.public_vif(node).is_some() {
+            Some(NodeKind::Vif)
         } else {
             None
         }
     }
 
-    /// The routes of a VPC (main table, or "VPC/TABLE"), VGW or DX gateway.
+    /// The routes of a VPC (main table, or "VPC/TABLE"), VGW, DX gateway or
+    /// public VIF.
     pub fn node_routes(&self, node: &str) -> Option<Vec<NodeRoute>> {
         match self.node_kind(node)? {
             NodeKind::Vpc => {
@@ -83,6 +86,7 @@ impl Fabric {
             }
             NodeKind::Vgw => Some(self.vgw(node)?.routes),
             NodeKind::DxGateway => Some(self.dx_gateway_routes(node)),
+            NodeKind::Vif => Some(self.public_vif_routes(node)),
             _ => None,
         }
     }
