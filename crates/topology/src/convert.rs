@@ -22,7 +22,9 @@ pub fn router_config(router: &Router) -> RouterConfig {
         // Loc-RIB's best paths.
         export_mode: match router.role {
             RouterRole::Router => ExportMode::BestPath,
-            RouterRole::Vgw | RouterRole::DxGateway => ExportMode::Controlled,
+            RouterRole::Vgw | RouterRole::DxGateway | RouterRole::PublicVif => {
+                ExportMode::Controlled
+            }
         },
     }
 }

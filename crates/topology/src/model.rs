@@ -86,6 +86,8 @@ pub enum RouterRole {
     Vgw,
     /// The BGP speaker of a `[[dx_gateway]]`.
     DxGateway,
+    /// The BGP speaker of a public `[[vif]]`: AWS's public network, ASN 7224.
+    PublicVif,
 }
 
 /// The default floor on BFD intervals, as a Direct Connect VIF has it.

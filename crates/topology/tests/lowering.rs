@@ -4,6 +4,7 @@
 
 use hybridlab_bgp::packet::Family;
 use hybridlab_bgp::router::ExportMode;
+use hybridlab_cloud::dx::communities::Locality;
 use hybridlab_cloud::fabric::CloudPeer;
 use hybridlab_cloud::path::TunnelId;
 use hybridlab_topology::convert::{peer_config, router_config};
@@ -308,7 +309,10 @@ md5 = "k3"
 #[test]
 fn dx_gateway_speaker_static_vpn_and_public_vif() {
     let t = good(MIXED);
-    assert_eq!(names(&t), ["dc1", "dc2", "core", "edge", "vgw1", "dxgw"]);
+    assert_eq!(
+        names(&t),
+        ["dc1", "dc2", "core", "edge", "vgw1", "dxgw", "internet"]
+    );
     let vgw = router(&t, "vgw1");
     // No BGP tunnel: the identifier comes from the direct VIF.
     assert_eq!(vgw.router_id, Ipv4Addr::new(169, 254, 30, 1));
@@ -334,13 +338,105 @@ fn dx_gateway_speaker_static_vpn_and_public_vif() {
     assert_eq!(neighbor(router(&t, "dc1"), "via-dxgw-1").bfd, Some(bfd));
     assert_eq!(neighbor(router(&t, "dc1"), "via-dxgw-1").remote_asn, 64700);
 
-    // The public VIF has no speaker yet; dc2 has the two private ones.
     let dc2: Vec<&str> = router(&t, "dc2")
         .neighbors
         .iter()
         .map(|n| n.name.as_str())
         .collect();
-    assert_eq!(dc2, ["direct", "via-dxgw-2"]);
+    assert_eq!(dc2, ["direct", "via-dxgw-2", "internet"]);
+}
+
+#[test]
+fn public_vif_gets_a_speaker_of_its_own_as_7224() {
+    let t = good(MIXED);
+    let public = router(&t, "internet");
+    assert_eq!((public.role, public.asn), (RouterRole::PublicVif, 7224));
+    assert_eq!(public.router_id, Ipv4Addr::new(203, 0, 113, 1));
+    assert_eq!(router_config(public).export_mode, ExportMode::Controlled);
+    assert_eq!(public.neighbors.len(), 1);
+    let aws = neighbor(public, "internet");
+    assert_eq!(aws.remote_asn, 65002);
+    assert_eq!(aws.cloud_path, Some(CloudPeer::Vif("internet".into())));
+    assert_eq!((aws.ttl, aws.hold_time, aws.keepalive), (1, 90, Some(30)));
+    assert_eq!(aws.md5_password.as_deref(), Some("k3"));
+    assert_eq!(aws.max_prefix.map(|m| m.limit), Some(1000));
+    assert_eq!(aws.bfd, Some(Bfd::default()));
+    let l = link(aws);
+    assert_eq!(
+        (l.router.as_str(), l.local_address),
+        ("dc2", ip("203.0.113.1"))
+    );
+
+    let customer = neighbor(router(&t, "dc2"), "internet");
+    assert_eq!(customer.remote_asn, 7224);
+    assert_eq!(customer.md5_password.as_deref(), Some("k3"));
+    assert_eq!(customer.max_prefix, None);
+    assert_eq!(link(customer).remote_address, ip("203.0.113.1"));
+
+    // Region r1 lists no public prefixes: the stand-in 198.18.0.0/24.
+    let vif = t.cloud.vifs.iter().find(|v| v.name == "internet").unwrap();
+    let public = vif.public.as_ref().unwrap();
+    assert_eq!(public.region, "r1");
+    assert!(public.approved_prefixes.is_empty());
+    assert_eq!(
+        public.aws_prefixes,
+        [("198.18.0.0/24".parse().unwrap(), Locality::SameRegion)]
+    );
+}
+
+#[test]
+fn public_vif_announces_every_region_by_locality() {
+    let text = MIXED
+        .replace(
+            "[[region]]\nname = \"r1\"\n",
+            "[[region]]\nname = \"r1\"\ncontinent = \"eu\"\n\
+             [[region]]\nname = \"r2\"\ncontinent = \"eu\"\npublic_prefixes = [\"198.19.0.0/24\"]\n\
+             [[region]]\nname = \"r3\"\n",
+        )
+        .replace(
+            "md5 = \"k3\"\n",
+            "md5 = \"k3\"\nregion = \"r2\"\napproved_prefixes = [\"192.0.2.0/24\"]\n",
+        );
+    let t = good(&text);
+    let vif = t.cloud.vifs.iter().find(|v| v.name == "internet").unwrap();
+    let public = vif.public.as_ref().unwrap();
+    assert_eq!(public.region, "r2");
+    assert_eq!(public.approved_prefixes, ["192.0.2.0/24".parse().unwrap()]);
+    let p = |s: &str| s.parse().unwrap();
+    assert_eq!(
+        public.aws_prefixes,
+        [
+            (p("198.18.0.0/24"), Locality::SameContinent),
+            (p("198.19.0.0/24"), Locality::SameRegion),
+            (p("198.18.2.0/24"), Locality::Global),
+        ]
+    );
+}
+
+#[test]
+fn public_vif_fields_are_refused_on_private_vifs_and_checked_on_public_ones() {
+    let text = MIXED
+        .replace("md5 = \"k0\"\n", "md5 = \"k0\"\nregion = \"r1\"\n")
+        .replace(
+            "md5 = \"k3\"\n",
+            "md5 = \"k3\"\nregion = \"nowhere\"\napproved_prefixes = [\"192.0.2.1/24\"]\n",
+        );
+    let errs = errors(parse("lab.toml", &text));
+    let has = |needle: &str| errs.iter().any(|e| e.contains(needle));
+    assert!(
+        has("`region` is for public VIFs only; VIF `direct` is private"),
+        "{errs:?}"
+    );
+    assert!(has("no [[region]] named `nowhere`"), "{errs:?}");
+    assert!(has("prefix `192.0.2.1/24` has host bits set"), "{errs:?}");
+
+    let named_like_a_router = MIXED.replace("name = \"internet\"", "name = \"edge\"");
+    let errs = errors(parse("lab.toml", &named_like_a_router));
+    assert!(
+        errs.iter()
+            .any(|e| e.contains("public [[vif]] `edge` has the name of a [[router]]")),
+        "{errs:?}"
+    );
 }
 
 #[test]
@@ -361,7 +457,10 @@ fn removing_an_external_router_renumbers_the_links() {
         Ok(t) => t,
         Err(e) => panic!("{e}"),
     };
-    assert_eq!(names(&t), ["dc2", "core", "edge", "vgw1", "dxgw"]);
+    assert_eq!(
+        names(&t),
+        ["dc2", "core", "edge", "vgw1", "dxgw", "internet"]
+    );
     for (ri, r) in t.routers.iter().enumerate() {
         for (ni, n) in r.neighbors.iter().enumerate() {
             if let NeighborKind::Emulated(l) = &n.kind {

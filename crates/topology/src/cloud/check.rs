@@ -8,6 +8,7 @@ use super::raw;
 use crate::error::{Diagnostic, Locator, Report};
 use crate::raw::{File, Router, S};
 use hybridlab_cloud::addressing::{check_unique_inside_cidrs, InsideCidr, PeerAddresses};
+use hybridlab_cloud::dx::communities::{Locality, AWS_ASN};
 use hybridlab_cloud::dx::gateway as dx;
 use hybridlab_cloud::dx::vif::{amazon_asn, validate_bfd, VifAttachment, VifKind};
 use hybridlab_cloud::error::ConfigError;
@@ -28,6 +29,39 @@ use std::time::Duration;
 const MD5_MAX_KEY_LEN: usize = 80;
 /// A VPN connection has exactly two tunnels (spec §1.1).
 const TUNNELS_PER_VPN: usize = 2;
+
+/// What a `[[region]]` says beyond its name, for its public VIFs.
+struct RegionInfo {
+    name: String,
+    continent: Option<String>,
+    public_prefixes: Vec<IpNet>,
+}
+
+impl RegionInfo {
+    /// Where this region's prefixes lie for a DX location in `home`
+    /// (spec §5.5: 7224:8100 same region, 8200 same continent).
+    fn locality_from(&self, home: &RegionInfo) -> Locality {
+        if self.name == home.name {
+            Locality::SameRegion
+        } else if self.continent.is_some() && self.continent == home.continent {
+            Locality::SameContinent
+        } else {
+            Locality::Global
+        }
+    }
+}
+
+/// Stand-in public ranges of the `index`-th region when it lists none:
+/// 198.18.INDEX.0/24, from the benchmarking block of RFC 2544 (RFC 5735
+/// §3), which is never routed on the Internet, so no one mistakes it for
+/// AWS's real ranges. Regions past the 256th get none.
+fn default_public_prefixes(index: usize) -> Vec<IpNet> {
+    u8::try_from(index)
+        .ok()
+        .and_then(|i| format!("198.18.{i}.0/24").parse().ok())
+        .into_iter()
+        .collect()
+}
 
 pub(crate) fn check(loc: &Locator<'_>, file: &File) -> (Cloud, Vec<Diagnostic>) {
     let mut c = Checker {
@@ -105,13 +139,21 @@ impl Checker<'_, '_> {
             .as_ref()
             .map(|a| a.get_ref().clone())
             .unwrap_or_default();
-        let regions = self.regions(&file.region);
+        let region_infos = self.regions(&file.region);
+        let regions: Vec<String> = region_infos.iter().map(|r| r.name.clone()).collect();
         let vgws = self.vgws(&file.vgw, &regions, &file.vpc);
         let vpcs = self.vpcs(&file.vpc, &regions, &vgws, &limits);
         let customer_gateways = self.customer_gateways(&file.customer_gateway, &file.router);
         let vpns = self.vpns(&file.vpn, &vgws, &customer_gateways, &limits);
         let dx_gateways = self.dx_gateways(&file.dx_gateway, &vgws, &vpcs, &limits);
-        let vifs = self.vifs(&file.vif, &vgws, &dx_gateways, &file.router, &limits);
+        let vifs = self.vifs(
+            &file.vif,
+            &vgws,
+            &dx_gateways,
+            &file.router,
+            &limits,
+            &region_infos,
+        );
         Cloud {
             limits,
             assumptions,
@@ -125,15 +167,108 @@ impl Checker<'_, '_> {
         }
     }
 
-    fn regions(&mut self, raw: &[S<raw::Region>]) -> Vec<String> {
+    fn regions(&mut self, raw: &[S<raw::Region>]) -> Vec<RegionInfo> {
         let mut seen = HashMap::new();
+        let mut owner: HashMap<IpNet, String> = HashMap::new();
         let mut out = Vec::new();
-        for r in raw.iter().map(S::get_ref) {
+        for (index, r) in raw.iter().map(S::get_ref).enumerate() {
+            let name = r.name.get_ref().clone();
+            let public_prefixes = match &r.public_prefixes {
+                Some(list) => {
+                    let mut kept = Vec::new();
+                    for at in list.get_ref() {
+                        let Some(p) = self.prefix(at) else {
+                            continue;
+                        };
+                        match owner.get(&p) {
+                            Some(other) => self.err(
+                                at.span(),
+                                format!("public prefix {p} is also region `{other}`'s; AWS announces each range from one region"),
+                            ),
+                            None => {
+                                owner.insert(p, name.clone());
+                                kept.push(p);
+                            }
+                        }
+                    }
+                    kept
+                }
+                None => default_public_prefixes(index),
+            };
             if self.unique(&mut seen, "region", &r.name) {
-                out.push(r.name.get_ref().clone());
+                out.push(RegionInfo {
+                    name,
+                    continent: r.continent.as_ref().map(|c| c.get_ref().clone()),
+                    public_prefixes,
+                });
             }
         }
         out
+    }
+
+    /// The region and prefixes of a public VIF; `None` when invalid.
+    /// Private VIFs may set neither field.
+    fn public_vif(
+        &mut self,
+        v: &raw::Vif,
+        kind: Option<VifKind>,
+        regions: &[RegionInfo],
+    ) -> Option<Option<PublicVif>> {
+        let name = v.name.get_ref();
+        if kind != Some(VifKind::Public) {
+            let fields = [
+                ("region", v.region.as_ref().map(S::span)),
+                (
+                    "approved_prefixes",
+                    v.approved_prefixes.as_ref().map(S::span),
+                ),
+            ];
+            for (field, span) in fields {
+                if let Some(span) = span {
+                    self.err(
+                        span,
+                        format!("`{field}` is for public VIFs only; VIF `{name}` is private"),
+                    );
+                }
+            }
+            return Some(None);
+        }
+        let approved_prefixes = v
+            .approved_prefixes
+            .as_ref()
+            .map(|list| self.prefixes(list.get_ref()))
+            .unwrap_or_default();
+        let home = match &v.region {
+            Some(r) => {
+                let found = regions.iter().find(|x| &x.name == r.get_ref());
+                if found.is_none() {
+                    self.err(r.span(), format!("no [[region]] named `{}`", r.get_ref()));
+                }
+                found
+            }
+            None => {
+                let first = regions.first();
+                if first.is_none() {
+                    self.err(
+                        v.name.span(),
+                        format!("public VIF `{name}` needs a [[region]]: what AWS announces on it depends on the region of its DX location"),
+                    );
+                }
+                first
+            }
+        }?;
+        let aws_prefixes = regions
+            .iter()
+            .flat_map(|r| {
+                let locality = r.locality_from(home);
+                r.public_prefixes.iter().map(move |p| (*p, locality))
+            })
+            .collect();
+        Some(Some(PublicVif {
+            region: home.name.clone(),
+            approved_prefixes,
+            aws_prefixes,
+        }))
     }
 
     fn region(&mut self, v: &S<String>, regions: &[String]) {
@@ -715,6 +850,7 @@ impl Checker<'_, '_> {
         dx_gateways: &[DxGateway],
         routers: &[S<Router>],
         limits: &Limits,
+        regions: &[RegionInfo],
     ) -> Vec<Vif> {
         let mut seen = HashMap::new();
         let mut per_dx_gateway: HashMap<String, usize> = HashMap::new();
@@ -744,6 +880,7 @@ impl Checker<'_, '_> {
                 }
             };
             let attach = self.vif_attach(s, kind, vgws, dx_gateways);
+            let public = self.public_vif(v, kind, regions);
             if let Some((VifAttach::DxGateway(d), _)) = &attach {
                 let count = per_dx_gateway.entry(d.clone()).or_default();
                 *count += 1;
@@ -797,12 +934,18 @@ impl Checker<'_, '_> {
                 }
                 _ => configured_asn,
             };
-            if let (Some(k), Some((_, attachment)), Some(c)) = (kind, &attach, customer_asn) {
+            // Spec §5.2: the AWS end of a public VIF is AS 7224.
+            let aws_asn = match (kind, &attach) {
+                (Some(k), Some((_, attachment))) => Some(amazon_asn(k, *attachment)),
+                (Some(VifKind::Public), None) => Some(u32::from(AWS_ASN)),
+                _ => None,
+            };
+            if let (Some(aws_asn), Some(c)) = (aws_asn, customer_asn) {
                 let at = v
                     .customer_asn
                     .as_ref()
                     .map_or_else(|| v.router.as_ref().map_or(s.span(), S::span), S::span);
-                self.rule(at, validate_cgw_asn(c, amazon_asn(k, *attachment)));
+                self.rule(at, validate_cgw_asn(c, aws_asn));
             }
             let md5 = match &v.md5 {
                 None => {
@@ -834,8 +977,13 @@ impl Checker<'_, '_> {
             if let (true, Some(kind), Some(vlan), Some(addresses), Some((customer, _))) =
                 (fresh, kind, vlan, addresses, router)
             {
-                if let (Some(customer_asn), Some(md5), Some(bfd), Some(prefix_limit)) =
-                    (customer_asn, md5, bfd, prefix_limit)
+                if let (
+                    Some(customer_asn),
+                    Some(md5),
+                    Some(bfd),
+                    Some(prefix_limit),
+                    Some(public),
+                ) = (customer_asn, md5, bfd, prefix_limit, public)
                 {
                     out.push(Vif {
                         name,
@@ -848,6 +996,7 @@ impl Checker<'_, '_> {
                         md5,
                         bfd,
                         prefix_limit,
+                        public,
                     });
                 }
             }

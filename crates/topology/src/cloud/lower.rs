@@ -1,7 +1,8 @@
 //! Cloud nodes as BGP speakers the runtime runs like any router
-//! (docs/topology.md, "How cloud nodes run"): one router per VGW and per DX
-//! gateway, a neighbour per BGP tunnel and per private VIF, and on the
-//! customer's emulated router the other end of each of those sessions.
+//! (docs/topology.md, "How cloud nodes run"): one router per VGW, per DX
+//! gateway and per public VIF, a neighbour per BGP tunnel and per VIF, and
+//! on the customer's emulated router the other end of each of those
+//! sessions.
 //! A customer that is a real router becomes an external neighbour instead.
 
 use super::model::*;
@@ -12,7 +13,8 @@ use crate::model::{
 };
 use crate::raw::{File, S};
 use hybridlab_bgp::packet::Family;
-use hybridlab_cloud::dx::vif::VifSettings;
+use hybridlab_cloud::dx::communities::AWS_ASN;
+use hybridlab_cloud::dx::vif::{VifKind, VifSettings};
 use hybridlab_cloud::fabric::CloudPeer;
 use hybridlab_cloud::path::TunnelId;
 use hybridlab_cloud::vgw::{vpn_prefix_limit, TunnelRouting, HOLD_TIME_SECS, KEEPALIVE_SECS};
@@ -92,7 +94,8 @@ impl Report for Lowering<'_, '_> {
 
 /// One BGP session between a cloud speaker and a customer router.
 struct Session {
-    /// Index among the speakers: VGWs, then DX gateways, in file order.
+    /// Index among the speakers: VGWs, DX gateways, then public VIFs, in
+    /// file order.
     speaker: usize,
     /// The neighbour's name on both ends.
     name: String,
@@ -171,8 +174,15 @@ impl Lowering<'_, '_> {
             .dx_gateway
             .iter()
             .map(|d| (&d.get_ref().name, "[[dx_gateway]]"));
+        let public_vifs = self
+            .file
+            .vif
+            .iter()
+            .map(S::get_ref)
+            .filter(|v| v.kind.get_ref() == "public")
+            .map(|v| (&v.name, "public [[vif]]"));
         let mut clashes = Vec::new();
-        for (name, kind) in vgws.chain(dxgws) {
+        for (name, kind) in vgws.chain(dxgws).chain(public_vifs) {
             match taken.get(name.get_ref().as_str()) {
                 Some(other) => clashes.push((
                     name.span(),
@@ -245,6 +255,12 @@ impl Lowering<'_, '_> {
             let attached = VifAttach::DxGateway(dxgw.name.clone());
             out.extend(self.vif_sessions(cloud, speaker, dxgw.asn, &attached, &customer));
         }
+        // Spec §5.2: a public VIF's AWS end is AS 7224, alone on its session.
+        let first = cloud.vgws.len() + cloud.dx_gateways.len();
+        let public = cloud.vifs.iter().filter(|v| v.kind == VifKind::Public);
+        for (i, v) in public.enumerate() {
+            out.push(self.vif_session(cloud, v, first + i, u32::from(AWS_ASN), &customer));
+        }
         out
     }
 
@@ -256,43 +272,54 @@ impl Lowering<'_, '_> {
         attached: &VifAttach,
         customer: &dyn Fn(&CustomerRouter) -> Customer,
     ) -> Vec<Session> {
+        cloud
+            .vifs
+            .iter()
+            .filter(|v| v.attach.as_ref() == Some(attached))
+            .map(|v| self.vif_session(cloud, v, speaker, speaker_asn, customer))
+            .collect()
+    }
+
+    fn vif_session(
+        &self,
+        cloud: &Cloud,
+        v: &Vif,
+        speaker: usize,
+        speaker_asn: u32,
+        customer: &dyn Fn(&CustomerRouter) -> Customer,
+    ) -> Session {
         // Spec §5.2: hold 90 / keepalive 30, TTL 1, MD5 always.
         let d = VifSettings::default();
         let restart_after = cloud
             .limits
             .prefix_limit_restart_after_secs
             .map(Duration::from_secs);
-        cloud
-            .vifs
-            .iter()
-            .filter(|v| v.attach.as_ref() == Some(attached))
-            .map(|v| Session {
-                speaker,
-                name: v.name.clone(),
-                path: CloudPeer::Vif(v.name.clone()),
-                speaker_asn,
-                customer: customer(&v.customer),
-                customer_asn: v.customer_asn,
-                aws: v.addresses.aws,
-                customer_address: v.addresses.customer,
-                settings: Settings {
-                    hold_time: d.hold_time_secs,
-                    keepalive: d.keepalive_secs,
-                    md5: Some(v.md5.clone()),
-                    bfd: v.bfd.map(|b| Bfd {
-                        min_tx: b.interval,
-                        min_rx: b.interval,
-                        multiplier: b.multiplier,
-                        passive: false,
-                    }),
-                    max_prefix: MaxPrefix {
-                        limit: v.prefix_limit,
-                        restart_after,
-                    },
+        Session {
+            speaker,
+            name: v.name.clone(),
+            path: CloudPeer::Vif(v.name.clone()),
+            speaker_asn,
+            customer: customer(&v.customer),
+            customer_asn: v.customer_asn,
+            aws: v.addresses.aws,
+            customer_address: v.addresses.customer,
+            settings: Settings {
+                hold_time: d.hold_time_secs,
+                keepalive: d.keepalive_secs,
+                md5: Some(v.md5.clone()),
+                bfd: v.bfd.map(|b| Bfd {
+                    min_tx: b.interval,
+                    min_rx: b.interval,
+                    multiplier: b.multiplier,
+                    passive: false,
+                }),
+                max_prefix: MaxPrefix {
+                    limit: v.prefix_limit,
+                    restart_after,
                 },
-                span: self.vif_span(&v.name),
-            })
-            .collect()
+            },
+            span: self.vif_span(&v.name),
+        }
     }
 
     fn tunnel_span(&self, vpn: &str, i: usize) -> Range<usize> {
@@ -511,10 +538,11 @@ impl Lowering<'_, '_> {
     }
 }
 
-/// Name, ASN, role and BGP identifier of each speaker: VGWs, then DX
-/// gateways. A speaker takes the AWS address of its first session as
-/// identifier: a VGW's first BGP tunnel, else its first VIF (spec §2.2
-/// observes the tunnel's inside address as the VGW's identifier).
+/// Name, ASN, role and BGP identifier of each speaker: VGWs, DX gateways,
+/// then public VIFs. A speaker takes the AWS address of its first session
+/// as identifier: a VGW's first BGP tunnel, else its first VIF (spec §2.2
+/// observes the tunnel's inside address as the VGW's identifier); a public
+/// VIF its own `amazon_address`.
 fn speakers(cloud: &Cloud, sessions: &[Session]) -> Vec<(String, u32, RouterRole, Ipv4Addr)> {
     let first = |speaker: usize| {
         sessions
@@ -530,7 +558,13 @@ fn speakers(cloud: &Cloud, sessions: &[Session]) -> Vec<(String, u32, RouterRole
         .dx_gateways
         .iter()
         .map(|d| (d.name.clone(), d.asn, RouterRole::DxGateway));
+    let public_vifs = cloud
+        .vifs
+        .iter()
+        .filter(|v| v.kind == VifKind::Public)
+        .map(|v| (v.name.clone(), u32::from(AWS_ASN), RouterRole::PublicVif));
     vgws.chain(dxgws)
+        .chain(public_vifs)
         .enumerate()
         .map(|(i, (name, asn, role))| (name, asn, role, first(i)))
         .collect()

@@ -4,6 +4,7 @@
 
 use hybridlab_cloud::addressing::{InsideCidr, PeerAddresses};
 use hybridlab_cloud::assumptions::Assumptions;
+use hybridlab_cloud::dx::communities::Locality;
 use hybridlab_cloud::dx::vif::VifKind;
 use hybridlab_cloud::limits::Limits;
 use hybridlab_cloud::route_table::RouteTableConfig;
@@ -193,6 +194,20 @@ pub struct Vif {
     /// `None`: BFD off.
     pub bfd: Option<VifBfd>,
     pub prefix_limit: u32,
+    /// Public VIFs only.
+    pub public: Option<PublicVif>,
+}
+
+/// What a public VIF exchanges with AWS's public network (spec §5.3, §5.5).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicVif {
+    /// The region of the VIF's DX location.
+    pub region: String,
+    /// Customer prefixes AWS accepts on the VIF, more specifics included.
+    pub approved_prefixes: Vec<IpNet>,
+    /// Every region's public prefixes, each with its place relative to
+    /// `region`: what AWS announces on the VIF, and with which community.
+    pub aws_prefixes: Vec<(IpNet, Locality)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

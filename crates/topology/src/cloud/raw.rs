@@ -7,6 +7,8 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 pub(crate) struct Region {
     pub name: S<String>,
+    pub continent: Option<S<String>>,
+    pub public_prefixes: Option<S<Vec<S<String>>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -116,6 +118,8 @@ pub(crate) struct Vif {
     pub md5: Option<S<String>>,
     pub bfd: Option<S<VifBfd>>,
     pub prefix_limit: Option<S<i64>>,
+    pub region: Option<S<String>>,
+    pub approved_prefixes: Option<S<Vec<S<String>>>>,
 }
 
 /// `attach = { vgw = "NAME" }` or `attach = { dx_gateway = "NAME" }`.
