@@ -471,7 +471,7 @@ impl Lab {
                 conn_ids.clone(),
             );
             task.bfd = bfd;
-            if let (Some(cloud), RouterRole::Vgw | RouterRole::DxGateway) =
+            if let (Some(cloud), RouterRole::Vgw | RouterRole::DxGateway | RouterRole::PublicVif) =
                 (&self.handle.cloud, r.role)
             {
                 let peers: Vec<Option<CloudPeer>> =

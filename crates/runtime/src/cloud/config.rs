@@ -3,7 +3,8 @@
 use hybridlab_cloud::dx::gateway::{Association, AssociationKind, DxGateway};
 use hybridlab_cloud::dx::vif::VifKind;
 use hybridlab_cloud::fabric::{
-    FabricConfig, TableConfig, VgwConfig, VifAttach, VifConfig, VpcConfig, VpnConfig,
+    FabricConfig, PublicVifConfig, TableConfig, VgwConfig, VifAttach, VifConfig, VpcConfig,
+    VpnConfig,
 };
 use hybridlab_topology::cloud::{Cloud, CustomerRouter, VifAttach as TopologyVifAttach};
 
@@ -106,6 +107,19 @@ pub(crate) fn fabric_config(cloud: &Cloud) -> FabricConfig {
                     .map(|v| v.name.clone())
                     .collect(),
             }
+            })
+            .collect(),
+        public_vifs: cloud
+            .vifs
+            .iter()
+            .filter_map(|v| {
+                let public = v.public.as_ref()?;
+                Some(PublicVifConfig {
+                    name: v.name.clone(),
+                    region: public.region.clone(),
+                    approved: public.approved_prefixes.clone(),
+                    aws_prefixes: public.aws_prefixes.clone(),
+                })
             })
             .collect(),
     }
