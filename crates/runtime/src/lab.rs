@@ -307,6 +307,9 @@ pub struct Lab {
     /// Receivers of the router inboxes, taken by `start`.
     inboxes: Vec<mpsc::UnboundedReceiver<Event>>,
     cloud_inbox: Option<mpsc::UnboundedReceiver<CloudEvent>>,
+    /// The cloud task: it ends only when every handle is gone, so shutdown
+    /// aborts it once the speakers have stopped.
+    cloud_task: Option<JoinHandle<()>>,
     tasks: Vec<JoinHandle<()>>,
     listeners: Vec<JoinHandle<()>>,
     /// BFD receivers of external neighbours, one per local address.
@@ -346,6 +349,7 @@ impl Lab {
                 cloud: cloud.as_ref().map(|(tx, _)| tx.clone()),
             },
             cloud_inbox: cloud.map(|(_, rx)| rx),
+            cloud_task: None,
             inboxes,
             tasks: Vec::new(),
             listeners: Vec::new(),
@@ -492,7 +496,7 @@ impl Lab {
         if let Some(rx) = self.cloud_inbox.take() {
             let fabric = Fabric::new(fabric_config(&self.topology.cloud));
             let task = CloudTask::new(fabric, rx, speakers);
-            self.tasks.push(tokio::spawn(task.run()));
+            self.cloud_task = Some(tokio::spawn(task.run()));
         }
         Ok(())
     }
@@ -684,6 +688,9 @@ impl Lab {
         }
         for t in self.tasks.drain(..) {
             let _ = t.await;
+        }
+        if let Some(cloud) = self.cloud_task.take() {
+            cloud.abort();
         }
         if let Some((_, api)) = self.api.take() {
             api.abort();
