@@ -1,11 +1,12 @@
 //! The client side of the control API (docs/control-api.md): `show`,
-//! `announce`, `withdraw`, `clear`. Tables for humans, the API's own JSON
-//! with `--json`.
+//! `trace`, `announce`, `withdraw`, `clear`. Tables for humans, the API's
+//! own JSON with `--json`.
 
 use crate::table::Table;
 use crate::Show;
+use hybridlab_cloud::fabric::{NodeKind, Trace, VgwView};
 use hybridlab_runtime::view::{
-    AnnounceRequest, BfdReply, BlackholeRequest, CommandReply, ErrorReply, RoutesReply,
+    AnnounceRequest, BfdReply, BlackholeRequest, CommandReply, ErrorReply, NodeRoutes, RoutesReply,
     SessionView, SessionsReply, WithdrawRequest,
 };
 use serde::de::DeserializeOwned;
@@ -103,18 +104,68 @@ pub fn show(what: Show) -> ExitCode {
             },
         ),
         Show::Routes {
-            router,
+            node,
+            json: as_json,
+            api,
+        } => finish(node_routes(&api.addr, &node), |shown| match shown {
+            Shown::Router(r) if as_json => json(&r),
+            Shown::Router(r) => print!("{}", routes_table(&r)),
+            Shown::Cloud(r) if as_json => json(&r),
+            Shown::Cloud(r) => print!("{}", crate::cloud::node_routes(&r)),
+        }),
+        Show::Vgw {
+            name,
             json: as_json,
             api,
         } => {
-            let path = format!("/api/v1/routers/{}/routes", segment(&router));
-            finish(call::<RoutesReply>(&api.addr, "GET", &path, None), |r| {
+            let path = format!("/api/v1/vgws/{}", segment(&name));
+            finish(call::<VgwView>(&api.addr, "GET", &path, None), |v| {
                 if as_json {
-                    json(&r);
+                    json(&v);
                 } else {
-                    print!("{}", routes_table(&r));
+                    print!("{}", crate::cloud::vgw(&v));
                 }
             })
+        }
+    }
+}
+
+/// A router's routes keep their BGP detail (next hop, local preference,
+/// why best); every other node has the cloud's row shape.
+enum Shown {
+    Router(RoutesReply),
+    Cloud(NodeRoutes),
+}
+
+fn node_routes(api: &str, node: &str) -> Result<Shown, Failure> {
+    let path = format!("/api/v1/nodes/{}/routes", segment(node));
+    let routes: NodeRoutes = call(api, "GET", &path, None)?;
+    if routes.kind != NodeKind::Router {
+        return Ok(Shown::Cloud(routes));
+    }
+    let path = format!("/api/v1/routers/{}/routes", segment(node));
+    Ok(Shown::Router(call(api, "GET", &path, None)?))
+}
+
+/// `hybridlab trace`: exit 1 when the packet is not delivered.
+pub fn trace(api: &str, from: &str, to: &str, as_json: bool) -> ExitCode {
+    let path = format!("/api/v1/trace?from={}&to={}", segment(from), segment(to));
+    match call::<Trace>(api, "GET", &path, None) {
+        Ok(t) => {
+            if as_json {
+                json(&t);
+            } else {
+                print!("{}", crate::cloud::trace(&t));
+            }
+            if t.delivered {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(Failure(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -1,6 +1,9 @@
-//! `hybridlab`: run a lab from a topology file, and talk to a running one.
+//! `hybridlab`: run a lab from a topology file, talk to a running one, and
+//! check a topology's expectations.
 
+mod check;
 mod client;
+mod cloud;
 mod table;
 
 use clap::{Args, Parser, Subcommand};
@@ -8,6 +11,7 @@ use hybridlab_runtime::{Lab, LabOptions};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// Where `hybridlab show` and friends find a running lab by default.
 const DEFAULT_API: &str = "127.0.0.1:50179";
@@ -38,10 +42,34 @@ enum Command {
     },
     /// Parse and validate a topology file; print every error.
     Validate { topology: PathBuf },
-    /// Show sessions, routes or BFD sessions of a running lab.
+    /// Show sessions, routes, a VGW or BFD sessions of a running lab.
     Show {
         #[command(subcommand)]
         what: Show,
+    },
+    /// The way of a packet from a VPC (or VPC/TABLE) to an address, hop by
+    /// hop; exit 1 if it is not delivered.
+    Trace {
+        from: String,
+        to: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        api: ApiArg,
+    },
+    /// Run each topology in-process until its `[[expect]]`s hold or the
+    /// timeout passes; exit 0 if all hold, 1 if any fails, 2 on a file error.
+    Check {
+        /// Topology files, or directories of them (every *.toml, sorted).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Seconds to wait for each file's lab to converge.
+        #[arg(long, default_value_t = 30.0, value_parser = seconds)]
+        timeout: f64,
+        /// A router of the files that a real router stands for; its own
+        /// expectations are skipped (verify them on the router). Repeatable.
+        #[arg(long = "external")]
+        external: Vec<String>,
     },
     /// Originate a prefix from a router.
     Announce {
@@ -96,8 +124,18 @@ enum Show {
         #[command(flatten)]
         api: ApiArg,
     },
+    /// Routes of a router, VPC (VPC/TABLE for another route table), VGW or
+    /// DX gateway.
     Routes {
-        router: String,
+        node: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        api: ApiArg,
+    },
+    /// A VGW: its tunnels (status, accepted routes, the primary) and routes.
+    Vgw {
+        name: String,
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -130,6 +168,17 @@ fn main() -> ExitCode {
         }
         Command::Validate { topology } => validate(&topology),
         Command::Show { what } => client::show(what),
+        Command::Trace {
+            from,
+            to,
+            json,
+            api,
+        } => client::trace(&api.addr, &from, &to, json),
+        Command::Check {
+            paths,
+            timeout,
+            external,
+        } => check::run(&paths, Duration::from_secs_f64(timeout), &external),
         Command::Announce {
             router,
             prefix,
@@ -160,6 +209,14 @@ fn main() -> ExitCode {
 /// Exit code for a topology that does not validate, as for a usage error.
 const EXIT_BAD_TOPOLOGY: u8 = 2;
 
+/// `--timeout`: seconds, finite and not negative.
+fn seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s.is_finite() && (0.0..=86_400.0).contains(&s) => Ok(s),
+        _ => Err(format!("`{text}` is not a number of seconds (0 to 86400)")),
+    }
+}
+
 fn load(path: &Path) -> Result<hybridlab_topology::Topology, ExitCode> {
     hybridlab_topology::load(path).map_err(|e| {
         eprintln!("{e}");
@@ -182,13 +239,20 @@ fn validate(path: &Path) -> ExitCode {
             let c = &t.cloud;
             if !c.is_empty() {
                 println!(
-                    "{}: cloud: {} VPCs, {} VGWs, {} VPN connections, {} DX gateways, {} VIFs (not run yet)",
+                    "{}: cloud: {} VPCs, {} VGWs, {} VPN connections, {} DX gateways, {} VIFs",
                     path.display(),
                     c.vpcs.len(),
                     c.vgws.len(),
                     c.vpns.len(),
                     c.dx_gateways.len(),
                     c.vifs.len()
+                );
+            }
+            if !t.expectations.is_empty() {
+                println!(
+                    "{}: {} expectations (`hybridlab check` verifies them)",
+                    path.display(),
+                    t.expectations.len()
                 );
             }
             ExitCode::SUCCESS
@@ -202,14 +266,6 @@ fn run(path: &Path, api: Option<SocketAddr>, log: &str) -> ExitCode {
         Ok(t) => t,
         Err(code) => return code,
     };
-    // Running a lab without its cloud half would mislead: refuse instead.
-    if !topology.cloud.is_empty() {
-        eprintln!(
-            "{}: cloud node kinds (vpc, vgw, vpn, dx ...) are parsed and validated but not run yet",
-            path.display()
-        );
-        return ExitCode::from(EXIT_BAD_TOPOLOGY);
-    }
     let filter = match tracing_subscriber::EnvFilter::try_new(log) {
         Ok(f) => f,
         Err(e) => {
@@ -236,7 +292,13 @@ fn run(path: &Path, api: Option<SocketAddr>, log: &str) -> ExitCode {
     runtime.block_on(async move {
         let name = topology.lab.name.clone();
         let routers = topology.routers.len();
-        let mut lab = Lab::new(topology, LabOptions { api, no_api: false });
+        let mut lab = Lab::new(
+            topology,
+            LabOptions {
+                api,
+                ..LabOptions::default()
+            },
+        );
         if let Err(e) = lab.start().await {
             eprintln!("{e}");
             return ExitCode::FAILURE;
