@@ -401,3 +401,64 @@ fn vgw_without_a_route_drops_and_has_no_default() {
     assert!(!tr.delivered);
     assert_eq!(tr.path(), ["prod", "vgw1"]);
 }
+
+/// Benchmark, run by hand: `cargo test --release -p hybridlab-cloud
+/// fabric_recompute -- --ignored --nocapture`. One VGW, 50 VPN connections
+/// (100 BGP tunnels, the VGW's limit is 10 connections by default but the
+/// fabric does not enforce topology limits), each tunnel up with 100
+/// prefixes of its own: the cost of one session change, which recomputes
+/// the whole cloud.
+#[test]
+#[ignore]
+fn fabric_recompute_benchmark() {
+    let connections: u32 = std::env::var("CONNECTIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
+    let mut f = Fabric::new(FabricConfig {
+        vpcs: vec![vpc("prod", "10.0.0.0/16", &["vgw1"])],
+        vgws: vec![VgwConfig {
+            name: "vgw1".into(),
+            asn: 64512,
+            vpc: Some("prod".into()),
+        }],
+        vpns: (0..connections)
+            .map(|i| vpn(&format!("vpn{i}"), "vgw1", TunnelRouting::Bgp, "onprem"))
+            .collect(),
+        ..FabricConfig::default()
+    });
+    let started = std::time::Instant::now();
+    let mut changes = 0u32;
+    for i in 0..connections {
+        for n in [1u8, 2] {
+            let routes: Vec<(IpNet, PathAttributes)> = (0..100u32)
+                .map(|j| {
+                    let prefix = IpNet::V4(
+                        ipnet::Ipv4Net::new(
+                            std::net::Ipv4Addr::from(0xAC00_0000 | (i << 16) | (j << 8)),
+                            24,
+                        )
+                        .unwrap(),
+                    );
+                    (prefix, attrs(&[65000 + i], None, &[]))
+                })
+                .collect();
+            f.session_changed(
+                CloudPeer::Tunnel(t(&format!("vpn{i}"), n)),
+                SessionRoutes {
+                    established: true,
+                    routes,
+                },
+            );
+            changes += 1;
+        }
+    }
+    let took = started.elapsed();
+    let candidates = f.vgw("vgw1").unwrap().routes.len();
+    println!(
+        "{changes} session changes, {candidates} candidates at the end: {:?} total, {:?} per change",
+        took,
+        took / changes
+    );
+    assert_eq!(candidates, 200 * connections as usize);
+}

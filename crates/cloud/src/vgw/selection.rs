@@ -6,7 +6,7 @@ use crate::route_table::OfferedRoute;
 use crate::source::RouteSource;
 use ipnet::IpNet;
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 /// The VGW's choice for one prefix. `chosen` holds one path, except for
@@ -45,17 +45,15 @@ pub fn lookup(
 /// `show routes` prints for a VGW (candidates, chosen path, deciding rule)
 /// and the best routes CloudHub and propagation start from.
 pub fn table(routes: &[Candidate], primary: Option<&TunnelId>) -> Vec<VgwSelection> {
-    let prefixes: BTreeSet<IpNet> = routes.iter().map(|c| c.prefix).collect();
-    prefixes
-        .into_iter()
-        .filter_map(|prefix| {
-            let same = routes
-                .iter()
-                .filter(|c| c.prefix == prefix)
-                .cloned()
-                .collect();
-            select(same, primary)
-        })
+    // Grouped once: a VGW with thousands of routes recomputes its table on
+    // every session change.
+    let mut by_prefix: BTreeMap<IpNet, Vec<Candidate>> = BTreeMap::new();
+    for c in routes {
+        by_prefix.entry(c.prefix).or_default().push(c.clone());
+    }
+    by_prefix
+        .into_values()
+        .filter_map(|same| select(same, primary))
         .collect()
 }
 
