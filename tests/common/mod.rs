@@ -20,6 +20,7 @@ pub mod bird;
 pub mod frr;
 pub mod hybridlab;
 pub mod peer;
+pub mod scenario_configs;
 pub mod scenarios;
 
 use std::cell::RefCell;

@@ -486,8 +486,8 @@ fn removing_an_external_router_renumbers_the_links() {
 #[test]
 fn a_user_neighbor_with_a_cloud_session_name_is_refused_at_its_name() {
     let text = SHIPPED.replacen(
-        "networks = [\"172.16.0.0/16\"]\n",
-        "networks = [\"172.16.0.0/16\"]\n  [[router.neighbor]]\n  name = \"primary\"\n  address = \"192.0.2.99\"\n  remote_asn = 65099\n  mode = \"active\"\n",
+        "networks = [\"172.16.0.0/16\", \"172.16.5.0/24\"]\n",
+        "networks = [\"172.16.0.0/16\", \"172.16.5.0/24\"]\n  [[router.neighbor]]\n  name = \"primary\"\n  address = \"192.0.2.99\"\n  remote_asn = 65099\n  mode = \"active\"\n",
         1,
     );
     let line = text
@@ -579,7 +579,7 @@ fn cloud_session_gives_the_customer_end_its_policies() {
     let onprem = router(&t, "onprem");
     assert_eq!(neighbor(onprem, "backup/tunnel2").export, ["prepend2"]);
     assert!(neighbor(onprem, "backup/tunnel1").export.is_empty());
-    assert!(neighbor(onprem, "primary").export.is_empty());
+    assert_eq!(neighbor(onprem, "primary").export, ["vpn-only-specifics"]);
     let vgw = router(&t, "vgw1");
     assert!(neighbor(vgw, "backup/tunnel2").export.is_empty());
 }
