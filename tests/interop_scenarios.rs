@@ -210,10 +210,14 @@ scenario_tests! {
     frr_vif_prefix_limit: "vif-prefix-limit" with Frr;
     frr_dx_local_preference: "dx-local-preference" with Frr;
     frr_vpc_local_route: "vpc-local-route" with Frr;
+    bird_dx_with_vpn_backup: "dx-with-vpn-backup" with Bird;
     bird_vpn_active_standby_prepend: "vpn-active-standby-prepend" with Bird;
     bird_vpn_active_standby_med: "vpn-active-standby-med" with Bird;
     bird_vif_prefix_limit: "vif-prefix-limit" with Bird;
+    bird_static_vs_dynamic_vpn: "static-vs-dynamic-vpn" with Bird;
+    bird_dx_gateway_two_regions: "dx-gateway-two-regions" with Bird;
     bird_dx_local_preference: "dx-local-preference" with Bird;
+    bird_vpc_local_route: "vpc-local-route" with Bird;
 }
 
 // Unprivileged: the generator, against the shipped scenarios.
