@@ -233,6 +233,32 @@ fn every_one_router_scenario_translates_and_parses_with_its_router_external() {
     }
 }
 
+/// `interop/scenarios/SCENARIO/` holds what `interop/scenarios/up` starts
+/// by hand; it must be what the tests run. `HYBRIDLAB_BLESS=1` rewrites it.
+#[test]
+fn by_hand_files_under_interop_scenarios_are_the_generators() {
+    let bless = std::env::var_os("HYBRIDLAB_BLESS").is_some_and(|v| v == "1");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/scenarios");
+    for (name, router) in SCENARIOS {
+        let (customer, _) = topologies(name, router);
+        let dir = root.join(name);
+        for (file, text) in customer.by_hand_files() {
+            let path = dir.join(file);
+            if bless {
+                std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+                std::fs::write(&path, &text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                continue;
+            }
+            let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+            assert!(
+                on_disk == text,
+                "{} is not what the generator makes; HYBRIDLAB_BLESS=1 cargo test --test interop_scenarios by_hand rewrites it:\n{text}",
+                path.display()
+            );
+        }
+    }
+}
+
 #[test]
 fn frr_config_prepends_on_tunnel_2_only_with_the_clouds_timers() {
     let (customer, _) = topologies("vpn-active-standby-prepend", "onprem");

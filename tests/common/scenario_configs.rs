@@ -219,6 +219,43 @@ impl CustomerRouter {
         )
     }
 
+    /// What `interop/scenarios/up` starts the router from by hand, as
+    /// (file name, text): the sessions' addresses, FRR's and BIRD's
+    /// configurations. `@DIR@` stands for the run directory it picks.
+    pub fn by_hand_files(&self) -> Vec<(&'static str, String)> {
+        let mut addresses = format!(
+            "# {} of the scenario: one line per cloud session,\n\
+             # NAME AWS-ADDRESS (host end) CUSTOMER-ADDRESS (namespace end).\n",
+            self.name
+        );
+        for s in &self.sessions {
+            let _ = writeln!(addresses, "{} {}/30 {}/30", s.name, s.aws, s.customer);
+        }
+        let (frr, profile) = self.frr();
+        let mut files = vec![
+            ("addresses", addresses),
+            ("bgpd.conf", frr.render("frr", BY_HAND_DIR)),
+            ("bird.conf", self.bird(BY_HAND_DIR)),
+        ];
+        if let Some(p) = profile {
+            let dir = [("hostname", "frr"), ("dir", BY_HAND_DIR)];
+            files.push(("zebra.conf", render_template("frr/zebra.conf.tmpl", &dir)));
+            let bfdd = render_template(
+                "frr/bfdd.conf.tmpl",
+                &[
+                    ("hostname", "frr"),
+                    ("dir", BY_HAND_DIR),
+                    ("profile", &p.name),
+                    ("min_rx_ms", &p.min_rx_ms.to_string()),
+                    ("min_tx_ms", &p.min_tx_ms.to_string()),
+                    ("multiplier", &p.multiplier.to_string()),
+                ],
+            );
+            files.push(("bfdd.conf", bfdd));
+        }
+        files
+    }
+
     /// Rows of FRR's `show ip bgp json`: valid paths, the best one active.
     pub fn frr_rows(&self, table: &Value) -> Result<Vec<NodeRoute>, String> {
         let routes = table["routes"]
@@ -293,6 +330,10 @@ impl CustomerRouter {
         Ok(rows)
     }
 }
+
+/// The run directory in [`CustomerRouter::by_hand_files`], replaced by
+/// `interop/scenarios/up`.
+pub const BY_HAND_DIR: &str = "@DIR@";
 
 /// BIRD 2's name of session `i`: protocol names are identifiers, and the
 /// session's own name goes in its description.
