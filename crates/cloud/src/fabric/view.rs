@@ -161,7 +161,7 @@ impl Fabric {
                 prefix: *prefix,
                 via: vif.clone(),
                 egress: None,
-                origin: RouteSource::DirectConnect.to_string(),
+                origin: source_name(RouteSource::DirectConnect).to_string(),
                 as_path: attrs.as_path.iter().flat_map(|p| p.asns()).collect(),
                 med: attrs.med,
                 communities: attrs.communities.iter().map(|c| c.to_string()).collect(),
