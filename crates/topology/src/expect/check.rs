@@ -271,11 +271,14 @@ impl<'a> Checker<'a, '_> {
             None
         });
         let kind = node.as_ref().map(|(_, n)| match n {
-            Node::Table => ("a VPC route", &VPC_ORIGINS),
-            Node::Speaker(r) if r.role != RouterRole::Router => {
-                ("a gateway's route", &GATEWAY_ORIGINS)
+            Node::Table => ("a VPC route", &VPC_ORIGINS[..]),
+            Node::Speaker(r) if r.role == RouterRole::PublicVif => {
+                ("a public VIF's route", &PUBLIC_VIF_ORIGINS[..])
             }
-            Node::Speaker(_) | Node::External => ("a BGP route", &BGP_ORIGINS),
+            Node::Speaker(r) if r.role != RouterRole::Router => {
+                ("a gateway's route", &GATEWAY_ORIGINS[..])
+            }
+            Node::Speaker(_) | Node::External => ("a BGP route", &BGP_ORIGINS[..]),
         });
         let origin = optional(e.origin.as_ref(), |o| {
             let (of, allowed) = kind?;

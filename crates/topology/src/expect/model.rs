@@ -80,6 +80,10 @@ pub const BGP_ORIGINS: [&str; 3] = ["igp", "egp", "incomplete"];
 /// ranks by, not the ORIGIN attribute.
 pub const GATEWAY_ORIGINS: [&str; 3] = ["direct_connect", "vpn_static", "vpn_bgp"];
 
+/// What AWS made of a customer route on a public VIF, as `show routes`
+/// says it (`hybridlab_cloud::fabric::ORIGIN_ACCEPTED` / `ORIGIN_UNAPPROVED`).
+pub const PUBLIC_VIF_ORIGINS: [&str; 2] = ["public", "public_unapproved"];
+
 /// RFC 4271 §8.2.2 states, as the control API names them.
 pub const SESSION_STATES: [&str; 6] = [
     "Idle",
