@@ -12,9 +12,9 @@
 //!   show / check / trace ◀── node_routes(), vgw(), trace()
 //! ```
 //!
-//! The runtime runs the BGP sessions (a `hybridlab_bgp` router per VGW and
-//! DX gateway, in controlled-export mode) and tells the fabric what each
-//! session accepted; the fabric holds no sockets and no clock, so a drill
+//! The runtime runs the BGP sessions (a `hybridlab_bgp` router per VGW, DX
+//! gateway and public VIF, in controlled-export mode) and tells the fabric
+//! what each session accepted; the fabric holds no sockets and no clock, so a drill
 //! replays exactly and every rule is testable here.
 //!
 //! The association between a DX gateway and a VGW carries no BGP session in
