@@ -70,7 +70,7 @@ pub enum CommandError {
     NoNeighbor { router: String, neighbor: String },
     #[error("router `{0}` has stopped")]
     Stopped(String),
-    #[error("no node `{0}` (a VPC, VPC/TABLE, VGW, DX gateway or router)")]
+    #[error("no node `{0}` (a VPC, VPC/TABLE, VGW, DX gateway, public VIF or router)")]
     NoNode(String),
     #[error("no VGW `{0}`")]
     NoVgw(String),

@@ -235,7 +235,7 @@ pub(crate) struct RouterTask {
     pub conn_ids: Arc<AtomicU64>,
     timers: Timers<(PeerId, TimerKind)>,
     pub bfd: Bfd,
-    /// Set on VGW and DX gateway speakers.
+    /// Set on cloud speakers (VGW, DX gateway, public VIF).
     pub cloud: Option<CloudLink>,
     conns: HashMap<ConnId, Conn>,
     by_peer: HashMap<PeerId, usize>,

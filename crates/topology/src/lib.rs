@@ -6,7 +6,8 @@
 //! - [`validate`]: checks and resolution into the [`model`].
 //! - [`prefix`]: prefixes with host bits clear.
 //! - [`cloud`]: the cloud node kinds (VPC, VGW, VPN, DX), validated and
-//!   lowered onto BGP speakers ([`RouterRole::Vgw`], [`RouterRole::DxGateway`]).
+//!   lowered onto BGP speakers ([`RouterRole::Vgw`], [`RouterRole::DxGateway`],
+//!   [`RouterRole::PublicVif`]).
 //! - [`expect`]: `[[expect]]`, what a converged lab should show.
 //! - [`convert`]: the model as `hybridlab_bgp` router and peer configurations.
 

@@ -1,8 +1,8 @@
 //! The cloud of a lab as a task: the sans-IO [`Fabric`] between the cloud
-//! BGP speakers (one router task per VGW and DX gateway).
+//! BGP speakers (one router task per VGW, DX gateway and public VIF).
 //!
 //! ```text
-//!  VGW / DX gateway router tasks ──SessionRoutes──▶ cloud task (Fabric)
+//!  VGW / DX gateway / public VIF tasks ──SessionRoutes──▶ cloud task (Fabric)
 //!        ▲                                              │
 //!        └───────── SetPeerRoutes (exports diff) ◀──────┘
 //!  control API, check, trace ──CloudQuery──▶ cloud task
