@@ -18,8 +18,9 @@
 
 mod common;
 
+use common::bird::Bird;
 use common::frr::Frr;
-use common::scenario_configs::{bird_protocol, start_bird, CustomerRouter};
+use common::scenario_configs::{bird_protocol, CustomerRouter};
 use common::{run_ok, Lab, Netns};
 use hybridlab_runtime::check::{converge, Snapshot, Verdict};
 use hybridlab_runtime::LabOptions;
@@ -94,7 +95,10 @@ fn run(name: &str, router: &str, real: Real) {
             };
             (Some(frr), None)
         }
-        Real::Bird => (None, Some(start_bird(&lab, &ns, |dir| customer.bird(dir)))),
+        Real::Bird => (
+            None,
+            Some(Bird::start_rendered(&lab, &ns, |dir| customer.bird(dir))),
+        ),
     };
     let real_table = || -> Result<_, String> {
         match (&frr, &bird) {

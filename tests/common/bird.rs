@@ -166,10 +166,15 @@ pub struct Bird {
 
 impl Bird {
     pub fn start(lab: &Lab, ns: &Netns, config: &BirdConfig) -> Bird {
+        Self::start_rendered(lab, ns, |dir| config.render(dir))
+    }
+
+    /// Starts BIRD with the text `render` makes from its run directory.
+    pub fn start_rendered(lab: &Lab, ns: &Netns, render: impl FnOnce(&str) -> String) -> Bird {
         let dir = lab.subdir(&format!("bird-{}", ns.name));
         let d = dir.display().to_string();
         let conf = dir.join("bird.conf");
-        fs::write(&conf, config.render(&d)).unwrap_or_else(|e| panic!("write bird.conf: {e}"));
+        fs::write(&conf, render(&d)).unwrap_or_else(|e| panic!("write bird.conf: {e}"));
         lab.track_log("bird.log", &dir.join("bird.log"));
         let socket = dir.join("bird.ctl");
         let mut cmd = ns.command(BIRD);

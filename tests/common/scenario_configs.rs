@@ -16,16 +16,15 @@
 //! "local", AS_PATH, ORIGIN, MED, and which path is best. FRR's table JSON
 //! carries no communities, so FRR rows have none; BIRD's do.
 
-use super::bird::{Bird, BirdRoute, BIRD};
+use super::bird::BirdRoute;
 use super::frr::{FrrBfdProfile, FrrConfig, FrrNeighbor};
-use super::{render_template, Daemon, Lab, Netns};
+use super::render_template;
 use hybridlab_bgp::packet::Community;
 use hybridlab_bgp::policy::{Action, Policy, Term};
 use hybridlab_cloud::fabric::NodeRoute;
 use hybridlab_topology::{NeighborKind, Topology};
 use serde_json::Value;
 use std::fmt::Write as _;
-use std::fs;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
@@ -51,7 +50,7 @@ pub struct CloudSession {
     pub remote_asn: u32,
     pub md5: Option<String>,
     pub hold_time: u16,
-    /// (min TX, min RX, multiplier) in ms.
+    /// (min TX ms, min RX ms, multiplier).
     pub bfd: Option<(u32, u32, u8)>,
     pub export: Option<Policy>,
 }
@@ -274,7 +273,7 @@ impl CustomerRouter {
                 let via = match self.session_at(p["peerId"].as_str().unwrap_or("")) {
                     Some(s) => s.name.clone(),
                     None if path.is_empty() => "local".to_string(),
-                    None => p["peerId"].to_string(),
+                    None => p["peerId"].as_str().unwrap_or("?").to_string(),
                 };
                 rows.push(NodeRoute {
                     prefix,
@@ -490,34 +489,4 @@ fn asns(path: &str) -> Result<Vec<u32>, String> {
     path.split_whitespace()
         .map(|a| a.parse().map_err(|e| format!("AS_PATH `{path}`: {e}")))
         .collect()
-}
-
-/// Starts BIRD in `ns` with the configuration text `conf`, as
-/// [`Bird::start`] does with a `BirdConfig`.
-pub fn start_bird(lab: &Lab, ns: &Netns, conf: impl FnOnce(&str) -> String) -> Bird {
-    let dir = lab.subdir(&format!("bird-{}", ns.name));
-    let d = dir.display().to_string();
-    let path = dir.join("bird.conf");
-    fs::write(&path, conf(&d)).unwrap_or_else(|e| panic!("write bird.conf: {e}"));
-    lab.track_log("bird.log", &dir.join("bird.log"));
-    let socket = dir.join("bird.ctl");
-    let mut cmd = ns.command(BIRD);
-    cmd.arg("-f")
-        .arg("-c")
-        .arg(&path)
-        .arg("-s")
-        .arg(&socket)
-        .arg("-P")
-        .arg(dir.join("bird.pid"));
-    let daemon = Daemon::spawn(lab, "bird", cmd, &dir.join("bird.stdout"));
-    let bird = Bird {
-        ns: ns.clone(),
-        dir,
-        socket,
-        daemon,
-    };
-    lab.wait("bird to answer birdc", Duration::from_secs(20), || {
-        bird.birdc(&["show", "status"]).map(|_| ())
-    });
-    bird
 }
