@@ -231,3 +231,53 @@ async fn tunnel_ipsec_down_withdraws_its_routes_and_moves_the_primary() {
         .await
         .is_err());
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_101st_route_from_a_customer_gateway_tears_the_tunnel_session_down() {
+    // onprem announces 101 /24s; the VIF is dropped from this lab so the
+    // tunnels are the only way.
+    let networks: Vec<String> = (0..101).map(|i| format!("\"172.17.{i}.0/24\"")).collect();
+    let text = DX_WITH_VPN
+        .replace(
+            "networks = [\"172.16.0.0/16\"]",
+            &format!("networks = [{}]", networks.join(", ")),
+        )
+        .split("[[vif]]")
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let run = start(&text).await;
+    let handle = run.lab.handle();
+    let parked = within("vgw1 to park backup/tunnel1", async {
+        loop {
+            let sessions = handle.sessions().await;
+            let found = sessions.into_iter().find(|s| {
+                s.router == "vgw1"
+                    && s.neighbor == "backup/tunnel1"
+                    && s.idle_reason.as_deref() == Some("prefix limit")
+            });
+            if let Some(s) = found {
+                return s;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert_eq!(parked.state, "Idle");
+    let sent = parked
+        .last_notification_sent
+        .unwrap_or_else(|| panic!("no NOTIFICATION sent"));
+    assert_eq!((sent.code, sent.subcode), (6, 1));
+    // The tunnel is DOWN as the cloud reports it, and the VPC has none of
+    // the 101 routes.
+    let vgw = handle.vgw("vgw1").await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(vgw
+        .tunnels
+        .iter()
+        .all(|t| t.status.status == hybridlab_cloud::vgw::TunnelState::Down));
+    let prod = handle
+        .node_routes("prod")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(prod.routes.len(), 1, "{:?}", prod.routes);
+}
