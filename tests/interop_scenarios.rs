@@ -1,6 +1,7 @@
 //! The scenario topologies of `topologies/` with their customer router
-//! replaced by a real one: FRR 8.4 for every scenario whose customer side is
-//! one router, BIRD 2.0.12 for some of them. The same file is parsed with
+//! replaced by a real one: FRR 8.4 and BIRD 2.0.12 for every scenario whose
+//! customer side is one router, and for one site of each CloudHub
+//! scenario. The same file is parsed with
 //! that router external; the cloud runs in-process in this (the host's)
 //! namespace, the real router in a namespace of its own behind one veth
 //! pair, and the file's own `[[expect]]`s are verified: the cloud's nodes
@@ -192,36 +193,42 @@ fn attach(ns: &Netns, customer: &CustomerRouter) {
 }
 
 macro_rules! scenario_tests {
-    ($($test:ident: $name:literal with $real:ident;)*) => {
+    ($($test:ident: $name:literal, $router:literal with $real:ident;)*) => {
         $(
             #[test]
             fn $test() {
                 if !common::interop_enabled(stringify!($test)) {
                     return;
                 }
-                run($name, "onprem", Real::$real);
+                run($name, $router, Real::$real);
             }
         )*
     };
 }
 
 scenario_tests! {
-    frr_dx_with_vpn_backup: "dx-with-vpn-backup" with Frr;
-    frr_vpn_active_standby_prepend: "vpn-active-standby-prepend" with Frr;
-    frr_vpn_active_standby_med: "vpn-active-standby-med" with Frr;
-    frr_static_vs_dynamic_vpn: "static-vs-dynamic-vpn" with Frr;
-    frr_dx_gateway_two_regions: "dx-gateway-two-regions" with Frr;
-    frr_vif_prefix_limit: "vif-prefix-limit" with Frr;
-    frr_dx_local_preference: "dx-local-preference" with Frr;
-    frr_vpc_local_route: "vpc-local-route" with Frr;
-    bird_dx_with_vpn_backup: "dx-with-vpn-backup" with Bird;
-    bird_vpn_active_standby_prepend: "vpn-active-standby-prepend" with Bird;
-    bird_vpn_active_standby_med: "vpn-active-standby-med" with Bird;
-    bird_vif_prefix_limit: "vif-prefix-limit" with Bird;
-    bird_static_vs_dynamic_vpn: "static-vs-dynamic-vpn" with Bird;
-    bird_dx_gateway_two_regions: "dx-gateway-two-regions" with Bird;
-    bird_dx_local_preference: "dx-local-preference" with Bird;
-    bird_vpc_local_route: "vpc-local-route" with Bird;
+    frr_dx_with_vpn_backup: "dx-with-vpn-backup", "onprem" with Frr;
+    frr_vpn_active_standby_prepend: "vpn-active-standby-prepend", "onprem" with Frr;
+    frr_vpn_active_standby_med: "vpn-active-standby-med", "onprem" with Frr;
+    frr_static_vs_dynamic_vpn: "static-vs-dynamic-vpn", "onprem" with Frr;
+    frr_dx_gateway_two_regions: "dx-gateway-two-regions", "onprem" with Frr;
+    frr_vif_prefix_limit: "vif-prefix-limit", "onprem" with Frr;
+    frr_dx_local_preference: "dx-local-preference", "onprem" with Frr;
+    frr_vpc_local_route: "vpc-local-route", "onprem" with Frr;
+    bird_dx_with_vpn_backup: "dx-with-vpn-backup", "onprem" with Bird;
+    bird_vpn_active_standby_prepend: "vpn-active-standby-prepend", "onprem" with Bird;
+    bird_vpn_active_standby_med: "vpn-active-standby-med", "onprem" with Bird;
+    bird_vif_prefix_limit: "vif-prefix-limit", "onprem" with Bird;
+    bird_static_vs_dynamic_vpn: "static-vs-dynamic-vpn", "onprem" with Bird;
+    bird_dx_gateway_two_regions: "dx-gateway-two-regions", "onprem" with Bird;
+    bird_dx_local_preference: "dx-local-preference", "onprem" with Bird;
+    bird_vpc_local_route: "vpc-local-route", "onprem" with Bird;
+    // CloudHub has three customer routers: one of them real is enough for
+    // the relay (and, with a shared ASN, the real router's own loop check).
+    frr_cloudhub_three_sites: "cloudhub-three-sites", "site-a" with Frr;
+    frr_cloudhub_shared_asn: "cloudhub-shared-asn", "site-a" with Frr;
+    bird_cloudhub_three_sites: "cloudhub-three-sites", "site-a" with Bird;
+    bird_cloudhub_shared_asn: "cloudhub-shared-asn", "site-a" with Bird;
 }
 
 // Unprivileged: the generator, against the shipped scenarios.
