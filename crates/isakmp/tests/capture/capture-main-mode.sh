@@ -1,0 +1,148 @@
+#!/bin/sh
+# Capture a real strongSwan 5.9.8 IKEv1 Main Mode exchange (PSK,
+# aes128-sha1-modp1024, the AWS parameters) between two charons in two
+# network namespaces, and print the UDP payloads of the cleartext
+# messages 1-4 as hex. These are the byte vectors in ../vectors.rs.
+#
+#   sudo sh crates/isakmp/tests/capture/capture-main-mode.sh [OUTDIR]
+#
+# Needs: strongswan strongswan-swanctl libcharon-extra-plugins tshark
+# (dumpcap). Root, because of namespaces. Cleans up after itself.
+# The cookies, KE values and nonces are random: each run gives new bytes.
+set -eu
+
+OUT=${1:-$(mktemp -d /tmp/isakmp-capture.XXXXXX)}
+mkdir -p "$OUT"
+NA=isk-cap-a
+NB=isk-cap-b
+PIDS=""
+
+cleanup() {
+    for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+    sleep 1
+    ip netns del "$NA" 2>/dev/null || true
+    ip netns del "$NB" 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+ip netns add "$NA"
+ip netns add "$NB"
+ip link add isk-va netns "$NA" type veth peer name isk-vb netns "$NB"
+ip -n "$NA" addr add 192.0.2.1/24 dev isk-va
+ip -n "$NB" addr add 192.0.2.2/24 dev isk-vb
+for ns in "$NA" "$NB"; do
+    ip -n "$ns" link set lo up
+done
+ip -n "$NA" link set isk-va up
+ip -n "$NB" link set isk-vb up
+
+# One private strongswan.conf and swanctl.conf per side (interop-notes:
+# explicit plugin list, vici socket in our directory).
+for side in a b; do
+    cat >"$OUT/strongswan-$side.conf" <<CONF
+charon {
+    load_modular = no
+    load = random nonce openssl aes sha1 sha2 hmac kdf gmp socket-default vici updown kernel-netlink kernel-libipsec
+    install_routes = no
+    filelog {
+        log {
+            path = $OUT/charon-$side.log
+            default = 1
+            ike = 2
+            enc = 2
+            net = 1
+        }
+    }
+    plugins {
+        vici {
+            socket = unix://$OUT/charon-$side.vici
+        }
+    }
+}
+CONF
+done
+
+conn() { # name local remote
+    cat <<CONF
+connections {
+    $1 {
+        version = 1
+        aggressive = no
+        local_addrs = $2
+        remote_addrs = $3
+        proposals = aes128-sha1-modp1024
+        reauth_time = 28800s
+        rekey_time = 0s
+        over_time = 0s
+        rand_time = 0s
+        dpd_delay = 10s
+        local { auth = psk
+                id = $2 }
+        remote { auth = psk
+                id = $3 }
+        children {
+            $1-child {
+                local_ts = 10.1.0.0/16
+                remote_ts = 10.2.0.0/16
+                esp_proposals = aes128-sha1-modp1024
+                rekey_time = 3600s
+                life_time = 3960s
+                rand_time = 0s
+                mode = tunnel
+            }
+        }
+    }
+}
+secrets {
+    ike-1 {
+        id-1 = 192.0.2.1
+        id-2 = 192.0.2.2
+        secret = "hybridlab-test-psk"
+    }
+}
+CONF
+}
+conn left 192.0.2.1 192.0.2.2 >"$OUT/swanctl-a.conf"
+sed -e 's/local_ts = 10.1.0.0\/16/local_ts = 10.2.0.0\/16/' \
+    -e 's/remote_ts = 10.2.0.0\/16/remote_ts = 10.1.0.0\/16/' \
+    -e 's/local_addrs = 192.0.2.1/local_addrs = 192.0.2.2/' \
+    -e 's/remote_addrs = 192.0.2.2/remote_addrs = 192.0.2.1/' \
+    -e 's/id = 192.0.2.1/id = X/; s/id = 192.0.2.2/id = 192.0.2.1/; s/id = X/id = 192.0.2.2/' \
+    -e 's/left/right/g' "$OUT/swanctl-a.conf" >"$OUT/swanctl-b.conf"
+
+ip netns exec "$NA" dumpcap -q -i isk-va -P -f udp -w "$OUT/main-mode.pcap" >"$OUT/dumpcap.log" 2>&1 &
+PIDS="$PIDS $!"
+
+# A tmpfs /run per namespace: charon's pid file path is fixed.
+for side in a b; do
+    ns=$NA; [ "$side" = b ] && ns=$NB
+    ip netns exec "$ns" sh -c "mount -t tmpfs none /run && exec env STRONGSWAN_CONF=$OUT/strongswan-$side.conf /usr/lib/ipsec/charon" \
+        >"$OUT/charon-$side.out" 2>&1 &
+    PIDS="$PIDS $!"
+done
+
+for side in a b; do
+    i=0
+    while [ ! -S "$OUT/charon-$side.vici" ]; do
+        i=$((i + 1)); [ $i -gt 50 ] && { echo "charon-$side did not start" >&2; exit 1; }
+        sleep 0.2
+    done
+done
+for side in a b; do
+    ns=$NA; [ "$side" = b ] && ns=$NB
+    ip netns exec "$ns" swanctl --load-all --file "$OUT/swanctl-$side.conf" --uri "unix://$OUT/charon-$side.vici" >/dev/null
+done
+
+ip netns exec "$NA" swanctl --initiate --child left-child --timeout 20 --uri "unix://$OUT/charon-a.vici" >"$OUT/initiate.log" 2>&1 || true
+ip netns exec "$NA" swanctl --list-sas --uri "unix://$OUT/charon-a.vici" >"$OUT/sas-a.txt" 2>&1 || true
+sleep 1
+
+cleanup
+trap - EXIT INT TERM
+
+# Messages 1-4 of Main Mode are the first four IKE datagrams on port 500.
+tshark -r "$OUT/main-mode.pcap" -Y 'udp.port == 500' -T fields \
+    -e frame.number -e ip.src -e udp.srcport -e udp.dstport -e udp.payload >"$OUT/ike.tsv"
+tshark -r "$OUT/main-mode.pcap" -Y isakmp -V >"$OUT/decoded.txt"
+head -n 4 "$OUT/ike.tsv"
+echo "output in $OUT" >&2
