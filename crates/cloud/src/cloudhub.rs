@@ -227,6 +227,7 @@ mod tests {
                 as_path: AsPath::from_sequence([65002]),
                 med: None,
                 local_pref: crate::dx::communities::LocalPreference::Medium,
+                communities: Vec::new(),
             },
         ];
         let table = crate::vgw::table(&cands, None);

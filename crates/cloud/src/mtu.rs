@@ -59,6 +59,7 @@ mod tests {
             as_path: AsPath::from_sequence([65001]),
             med: None,
             local_pref: LocalPreference::Medium,
+            communities: Vec::new(),
         }
     }
 

@@ -3,7 +3,7 @@
 
 use crate::dx::communities::LocalPreference;
 use crate::source::RouteSource;
-use hybridlab_bgp::packet::{AsPath, PathAttributes};
+use hybridlab_bgp::packet::{AsPath, Community, PathAttributes};
 use ipnet::IpNet;
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize, Serializer};
@@ -77,6 +77,9 @@ pub struct Candidate {
     /// From 7224:7x00 on DX routes; `Medium` for VPN routes, where it plays
     /// no part (spec §5.5 applies to VIFs only).
     pub local_pref: LocalPreference,
+    /// As received, for `show routes` and expectations.
+    #[serde(serialize_with = "community_list")]
+    pub communities: Vec<Community>,
 }
 
 impl Candidate {
@@ -102,6 +105,7 @@ impl Candidate {
             as_path: attributes.as_path.clone().unwrap_or_default(),
             med: attributes.med,
             local_pref,
+            communities: attributes.communities.clone(),
         }
     }
 
@@ -114,6 +118,7 @@ impl Candidate {
             as_path: AsPath::default(),
             med: None,
             local_pref: LocalPreference::Medium,
+            communities: Vec::new(),
         }
     }
 }
@@ -149,6 +154,11 @@ impl Serialize for Announcement {
         st.serialize_field("communities", &communities)?;
         st.end()
     }
+}
+
+/// Communities as "a:b" strings for JSON views.
+fn community_list<S: Serializer>(communities: &[Community], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(communities.iter().map(|c| c.to_string()))
 }
 
 /// AS_PATH as a flat list of AS numbers for JSON views.

@@ -57,6 +57,7 @@ fn candidate() -> impl Strategy<Value = Candidate> {
                 as_path: AsPath::from_sequence(path),
                 med,
                 local_pref,
+                communities: Vec::new(),
             }
         })
 }

@@ -187,7 +187,7 @@ fn candidate_row(c: &Candidate, rule: Rule, active: bool) -> NodeRoute {
         origin: source_name(c.source).to_string(),
         as_path: c.as_path.asns().collect(),
         med: c.med,
-        communities: Vec::new(),
+        communities: c.communities.iter().map(|c| c.to_string()).collect(),
         rule: Some(rule),
         active,
     }

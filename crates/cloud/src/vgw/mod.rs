@@ -54,6 +54,7 @@ pub(crate) mod fixtures {
             as_path: AsPath::from_sequence(path.iter().copied()),
             med,
             local_pref: LocalPreference::Medium,
+            communities: Vec::new(),
         }
     }
 
@@ -65,6 +66,7 @@ pub(crate) mod fixtures {
             as_path: AsPath::from_sequence(path.iter().copied()),
             med: None,
             local_pref: LocalPreference::Medium,
+            communities: Vec::new(),
         }
     }
 
