@@ -22,6 +22,7 @@ pub mod hybridlab;
 pub mod peer;
 pub mod scenario_configs;
 pub mod scenarios;
+pub mod strongswan;
 
 use std::cell::RefCell;
 use std::fmt::Write as _;

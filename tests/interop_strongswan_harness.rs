@@ -1,0 +1,624 @@
+//! The strongSwan harness checked against itself: real strongSwan as the
+//! customer gateway against a second strongSwan configured like an AWS
+//! endpoint, no hybridlab involved. When these pass and a hybridlab IKE/ESP
+//! interop test fails, the fault is hybridlab's, not the lab's.
+//!
+//! Interop tests need `HYBRIDLAB_INTEROP=1` and root (see
+//! interop/strongswan/README.md); the parser and configuration tests run
+//! everywhere.
+//!
+//! `HYBRIDLAB_SAVE_CAPTURES=1` makes the capture test refresh the committed
+//! material in interop/strongswan/captures/.
+
+mod common;
+
+use common::strongswan::{
+    add_inside_address, parse_list_sas, parse_logged_hexdumps, parse_ping_received, parse_ping_rtt,
+    swanctl_conf, tshark_fields, Charon, ChildSa, Dumpcap, ExchangeKeys, LogLevel, Side, VpnTunnel,
+};
+use common::{run_ok, veth, Lab, Link, Netns};
+use std::fs;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Outside addresses: one veth on 198.51.100.0/24 (only in the lab's
+/// namespaces). The CGW has one public address, each AWS tunnel endpoint
+/// its own.
+const CGW_OUTSIDE: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 2);
+const AWS_OUTSIDE_1: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
+const AWS_OUTSIDE_2: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 3);
+
+/// Both tunnels of one VPN connection, AWS's parameters.
+fn connection() -> [VpnTunnel; 2] {
+    [
+        VpnTunnel::aws_default(
+            "tunnel1",
+            CGW_OUTSIDE,
+            AWS_OUTSIDE_1,
+            Ipv4Addr::new(169, 254, 10, 0),
+            "harness.psk.tunnel1.Abcdefgh",
+        ),
+        VpnTunnel::aws_default(
+            "tunnel2",
+            CGW_OUTSIDE,
+            AWS_OUTSIDE_2,
+            Ipv4Addr::new(169, 254, 10, 4),
+            "harness.psk.tunnel2.Ijklmnop",
+        ),
+    ]
+}
+
+fn captures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/strongswan/captures")
+}
+
+const CAPTURE_STEM: &str = "ikev1-main-quick-aes128-sha1-modp1024";
+
+// ---------------------------------------------------------------------------
+// Unprivileged: configuration and parsers
+
+#[test]
+fn swanctl_conf_follows_the_aws_download() {
+    let tunnels = connection();
+    let cgw = swanctl_conf(Side::CustomerGateway, &tunnels);
+    let aws = swanctl_conf(Side::Aws, &tunnels);
+    for (side, text) in [("cgw", &cgw), ("aws", &aws)] {
+        for line in [
+            "version = 1",
+            "aggressive = no",
+            "proposals = aes128-sha1-modp1024",
+            "esp_proposals = aes128-sha1-modp1024",
+            // 28 800 s on the wire = reauth_time + over_time.
+            "reauth_time = 25920s",
+            "over_time = 2880s",
+            // 3 600 s on the wire = life_time.
+            "rekey_time = 3240s",
+            "life_time = 3600s",
+            "rand_time = 0s",
+            "dpd_delay = 10s",
+            "dpd_timeout = 30s",
+            "auth = psk",
+            "local_ts = 169.254.10.0/30",
+            "remote_ts = 169.254.10.4/30",
+            "secret = \"harness.psk.tunnel2.Ijklmnop\"",
+        ] {
+            assert!(text.contains(line), "{side}: no `{line}` in\n{text}");
+        }
+        assert_eq!(text.matches("connections {").count(), 2, "{side}");
+    }
+    for line in [
+        "local_addrs = 198.51.100.2",
+        "remote_addrs = 198.51.100.3",
+        "start_action = start",
+        "dpd_action = restart",
+        "id-local = 198.51.100.2",
+    ] {
+        assert!(cgw.contains(line), "cgw: no `{line}` in\n{cgw}");
+    }
+    for line in [
+        "local_addrs = 198.51.100.3",
+        "remote_addrs = 198.51.100.2",
+        "start_action = none",
+        "dpd_action = clear",
+        "replay_window = 1024",
+    ] {
+        assert!(aws.contains(line), "aws: no `{line}` in\n{aws}");
+    }
+    let t = &tunnels[1];
+    assert_eq!(t.aws_inside(), Ipv4Addr::new(169, 254, 10, 5));
+    assert_eq!(t.cgw_inside(), Ipv4Addr::new(169, 254, 10, 6));
+}
+
+/// `swanctl --list-sas --pretty` of strongSwan 5.9.8 with libipsec (one
+/// tunnel, after three pings).
+const LIST_SAS_PRETTY: &str = "\
+list-sa event {
+  tunnel1 {
+    uniqueid = 3
+    version = 1
+    state = ESTABLISHED
+    local-host = 198.51.100.2
+    local-port = 4500
+    local-id = 198.51.100.2
+    remote-host = 198.51.100.1
+    remote-port = 4500
+    remote-id = 198.51.100.1
+    initiator = yes
+    initiator-spi = 174005b313eece9c
+    responder-spi = b305686e00f8418c
+    nat-remote = yes
+    nat-any = yes
+    encr-alg = AES_CBC
+    encr-keysize = 128
+    integ-alg = HMAC_SHA1_96
+    prf-alg = PRF_HMAC_SHA1
+    dh-group = MODP_1024
+    established = 1
+    reauth-time = 25919
+    child-sas {
+      tunnel1-3 {
+        name = tunnel1
+        uniqueid = 3
+        reqid = 1
+        state = INSTALLED
+        mode = TUNNEL
+        protocol = ESP
+        encap = yes
+        spi-in = c664cdd6
+        spi-out = 1fee49db
+        encr-alg = AES_CBC
+        encr-keysize = 128
+        integ-alg = HMAC_SHA1_96
+        dh-group = MODP_1024
+        bytes-in = 252
+        packets-in = 3
+        use-in = 1
+        bytes-out = 252
+        packets-out = 3
+        use-out = 1
+        rekey-time = 3239
+        life-time = 3599
+        install-time = 1
+        local-ts = [
+          169.254.10.0/30
+        ]
+        remote-ts = [
+          169.254.10.0/30
+        ]
+      }
+    }
+  }
+}
+list-sas reply {
+}
+";
+
+#[test]
+fn list_sas_pretty_output_parses() {
+    let sas = parse_list_sas(LIST_SAS_PRETTY).expect("parses");
+    assert_eq!(sas.len(), 1);
+    let ike = &sas[0];
+    assert_eq!(ike.name, "tunnel1");
+    assert_eq!(ike.version, 1);
+    assert_eq!(ike.state, "ESTABLISHED");
+    assert_eq!((ike.local_port, ike.remote_port), (4500, 4500));
+    assert_eq!(ike.initiator_spi, "174005b313eece9c");
+    assert!(ike.initiator && ike.nat_any);
+    assert_eq!(ike.dh_group, "MODP_1024");
+    assert_eq!(ike.reauth_time, Some(25919));
+    let child = &ike.children[0];
+    assert_eq!(child.name, "tunnel1");
+    assert_eq!(child.state, "INSTALLED");
+    assert!(child.encap);
+    assert_eq!(
+        (child.spi_in.as_str(), child.spi_out.as_str()),
+        ("c664cdd6", "1fee49db")
+    );
+    assert_eq!((child.packets_in, child.bytes_out), (3, 252));
+    assert_eq!(child.life_time, Some(3599));
+    assert_eq!(child.local_ts, vec!["169.254.10.0/30".to_string()]);
+    assert!(parse_list_sas("list-sa event {\n  x {\n").is_err());
+    assert!(parse_list_sas("}\n").is_err());
+    assert_eq!(parse_list_sas("list-sas reply {\n}\n"), Ok(Vec::new()));
+}
+
+#[test]
+fn charon_hexdumps_parse_across_interleaved_threads() {
+    let log = "\
+11:40:08.101 14[IKE] SKEYID_e => 20 bytes @ 0x7f2cb8005c80
+11:40:08.101 09[CFG] something else on another thread
+11:40:08.101 14[IKE]    0: 16 48 7E 56 11 87 B1 BF 3F B5 92 D4 F9 00 DC A5  .H~V....?.......
+11:40:08.101 09[CHD]   16: FF FF FF FF                                      ....
+11:40:08.101 14[IKE]   16: B5 DF 85 92                                      ....
+11:40:08.102 14[IKE] encryption key Ka => 16 bytes @ 0x7f2cb8005c80
+11:40:08.102 14[IKE]    0: 16 48 7E 56 11 87 B1 BF 3F B5 92 D4 F9 00 DC A5  .H~V....?.......
+11:40:08.102 14[IKE] truncated => 8 bytes @ 0x1
+11:40:08.102 14[IKE] next line of the same thread
+";
+    let dumps = parse_logged_hexdumps(log);
+    assert_eq!(dumps.len(), 2, "{dumps:?}");
+    assert_eq!(dumps[0].0, "SKEYID_e");
+    assert_eq!(
+        common::strongswan::hex(&dumps[0].1),
+        "16487e561187b1bf3fb592d4f900dca5b5df8592"
+    );
+    assert_eq!(dumps[1].0, "encryption key Ka");
+    assert_eq!(dumps[1].1.len(), 16);
+}
+
+#[test]
+fn ping_summary_parses() {
+    let out = "3 packets transmitted, 3 received, 0% packet loss, time 2037ms\n\
+               rtt min/avg/max/mdev = 0.566/0.731/0.998/0.190 ms\n";
+    assert_eq!(parse_ping_rtt(out), Some((0.566, 0.731, 0.998)));
+    assert_eq!(parse_ping_received(out), Some(3));
+}
+
+// ---------------------------------------------------------------------------
+// Interop: strongSwan against strongSwan
+
+/// Two namespaces, one charon each, both tunnels configured; the CGW's
+/// configuration not loaded yet (loading it starts the tunnels).
+struct Pair {
+    aws_ns: Netns,
+    cgw_ns: Netns,
+    link: Link,
+    aws: Charon,
+    cgw: Charon,
+    tunnels: [VpnTunnel; 2],
+}
+
+fn pair(lab: &Lab, level: LogLevel) -> Pair {
+    let aws_ns = lab.netns("aws");
+    let cgw_ns = lab.netns("cgw");
+    // veth index 1: 198.51.100.1 (aws side) and .2 (cgw side).
+    let link = veth(&aws_ns, &cgw_ns, "to-cgw", "to-aws", 1);
+    assert_eq!(link.a4, AWS_OUTSIDE_1.to_string());
+    assert_eq!(link.b4, CGW_OUTSIDE.to_string());
+    aws_ns.ip(&[
+        "addr",
+        "add",
+        &format!("{AWS_OUTSIDE_2}/24"),
+        "dev",
+        &link.a_if,
+    ]);
+    let tunnels = connection();
+    for t in &tunnels {
+        add_inside_address(&aws_ns, t.aws_inside());
+        add_inside_address(&cgw_ns, t.cgw_inside());
+    }
+    let aws = Charon::start(lab, &aws_ns, "aws", level);
+    let cgw = Charon::start(lab, &cgw_ns, "cgw", level);
+    aws.load(&swanctl_conf(Side::Aws, &tunnels));
+    Pair {
+        aws_ns,
+        cgw_ns,
+        link,
+        aws,
+        cgw,
+        tunnels,
+    }
+}
+
+/// Polls every 5 ms (finer than `Lab::wait`) until both tunnels are up at
+/// the CGW; returns the time taken.
+fn wait_both_up(lab: &Lab, cgw: &Charon, since: Instant) -> Duration {
+    let deadline = since + Duration::from_secs(30);
+    loop {
+        let one = cgw.installed("tunnel1");
+        let two = cgw.installed("tunnel2");
+        if one.is_ok() && two.is_ok() {
+            return since.elapsed();
+        }
+        if Instant::now() >= deadline {
+            lab.fail(&format!("tunnels not up after 30 s: {one:?} / {two:?}"));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn ping(ns: &Netns, from: Ipv4Addr, to: Ipv4Addr, count: u32, interval: &str) -> String {
+    let out = ns
+        .command("ping")
+        .args([
+            "-n",
+            "-q",
+            "-c",
+            &count.to_string(),
+            "-i",
+            interval,
+            "-W",
+            "1",
+        ])
+        .args(["-I", &from.to_string(), &to.to_string()])
+        .output()
+        .expect("run ping");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn child(charon: &Charon, name: &str) -> ChildSa {
+    charon.installed(name).unwrap_or_else(|e| panic!("{e}")).1
+}
+
+#[test]
+fn both_tunnels_of_a_connection_come_up_and_carry_pings() {
+    let name = "both_tunnels_of_a_connection_come_up_and_carry_pings";
+    if !common::interop_enabled(name) {
+        return;
+    }
+    common::strongswan::require(name);
+    let lab = Lab::new("swan2");
+    let p = pair(&lab, LogLevel::Normal);
+
+    let start = Instant::now();
+    p.cgw.load(&swanctl_conf(Side::CustomerGateway, &p.tunnels));
+    let took = wait_both_up(&lab, &p.cgw, start);
+    eprintln!("FIGURE both tunnels established (load -> 2 CHILD SAs installed): {took:?}");
+
+    for t in &p.tunnels {
+        let (ike, c) = p.cgw.installed(&t.name).unwrap_or_else(|e| lab.fail(&e));
+        assert_eq!(ike.version, 1, "{ike:?}");
+        assert!(ike.initiator, "{ike:?}");
+        assert_eq!(
+            (
+                ike.encr_alg.as_str(),
+                ike.encr_keysize,
+                ike.integ_alg.as_str(),
+                ike.dh_group.as_str()
+            ),
+            ("AES_CBC", 128, "HMAC_SHA1_96", "MODP_1024"),
+            "{ike:?}"
+        );
+        // libipsec: NAT-T forced, IKE floated to 4500, ESP in UDP.
+        assert_eq!((ike.local_port, ike.remote_port), (4500, 4500), "{ike:?}");
+        assert!(ike.nat_any, "{ike:?}");
+        assert!(c.encap, "{c:?}");
+        assert_eq!((c.mode.as_str(), c.protocol.as_str()), ("TUNNEL", "ESP"));
+        assert_eq!(c.dh_group, "MODP_1024", "PFS group 2: {c:?}");
+        assert_eq!(c.local_ts, vec![t.inside_cidr()]);
+        assert_eq!(c.remote_ts, vec![t.inside_cidr()]);
+        // The responder agrees, with the same SPIs the other way round.
+        let (aws_ike, aws_c) = p.aws.installed(&t.name).unwrap_or_else(|e| lab.fail(&e));
+        assert!(!aws_ike.initiator);
+        assert_eq!(
+            (aws_c.spi_in.as_str(), aws_c.spi_out.as_str()),
+            (c.spi_out.as_str(), c.spi_in.as_str())
+        );
+    }
+
+    // Pings across each tunnel, from the CGW's inside address to AWS's.
+    for t in &p.tunnels {
+        let before = child(&p.cgw, &t.name);
+        let out = ping(&p.cgw_ns, t.cgw_inside(), t.aws_inside(), 50, "0.01");
+        assert_eq!(parse_ping_received(&out), Some(50), "{}: {out}", t.name);
+        let (min, avg, max) = parse_ping_rtt(&out).unwrap_or_default();
+        eprintln!(
+            "FIGURE ping RTT through libipsec, {}: min/avg/max = {min}/{avg}/{max} ms",
+            t.name
+        );
+        let after = child(&p.cgw, &t.name);
+        assert!(
+            after.packets_out >= before.packets_out + 50,
+            "{before:?} -> {after:?}"
+        );
+        assert!(
+            after.packets_in >= before.packets_in + 50,
+            "{before:?} -> {after:?}"
+        );
+        assert!(
+            after.bytes_out > before.bytes_out,
+            "{before:?} -> {after:?}"
+        );
+        let aws_after = child(&p.aws, &t.name);
+        assert!(aws_after.packets_in >= 50, "{aws_after:?}");
+    }
+    // The other tunnel's counters stay put while one carries traffic:
+    // selectors keep the tunnels apart.
+    let idle = child(&p.cgw, "tunnel1");
+    ping(
+        &p.cgw_ns,
+        p.tunnels[1].cgw_inside(),
+        p.tunnels[1].aws_inside(),
+        5,
+        "0.01",
+    );
+    assert_eq!(child(&p.cgw, "tunnel1").packets_out, idle.packets_out);
+
+    let outside = ping(&p.cgw_ns, CGW_OUTSIDE, AWS_OUTSIDE_1, 50, "0.01");
+    if let Some((min, avg, max)) = parse_ping_rtt(&outside) {
+        eprintln!("FIGURE ping RTT on the bare veth (outside addresses): {min}/{avg}/{max} ms");
+    }
+}
+
+#[test]
+fn ikev1_exchange_capture_decrypts_with_logged_keys() {
+    let name = "ikev1_exchange_capture_decrypts_with_logged_keys";
+    if !common::interop_enabled(name) {
+        return;
+    }
+    common::strongswan::require(name);
+    let lab = Lab::new("swancap");
+    let p = pair(&lab, LogLevel::Secrets);
+    p.cgw.load(&swanctl_conf(Side::CustomerGateway, &p.tunnels));
+    wait_both_up(&lab, &p.cgw, Instant::now());
+
+    // Capture tunnel 1 coming up again, alone, from the CGW's side.
+    p.cgw.terminate("tunnel1").unwrap_or_else(|e| lab.fail(&e));
+    lab.wait("tunnel1 gone at aws", Duration::from_secs(10), || {
+        match p.aws.installed("tunnel1") {
+            Ok(_) => Err("still up".into()),
+            Err(_) => Ok(()),
+        }
+    });
+    let dir = lab.subdir("capture");
+    let offset = p.cgw.log_offset();
+    let t = &p.tunnels[0];
+    let filter = format!("host {} and (udp port 500 or udp port 4500)", t.aws_outside);
+    let cap = Dumpcap::start(
+        &lab,
+        &p.cgw_ns,
+        &p.link.b_if,
+        &filter,
+        &dir.join("exchange.pcap"),
+    );
+    p.cgw.initiate("tunnel1").unwrap_or_else(|e| lab.fail(&e));
+    let out = ping(&p.cgw_ns, t.cgw_inside(), t.aws_inside(), 3, "0.05");
+    assert_eq!(parse_ping_received(&out), Some(3), "{out}");
+    let pcap = cap.stop();
+
+    let (ike, c) = p.cgw.installed("tunnel1").unwrap_or_else(|e| lab.fail(&e));
+    let log = p.cgw.log_since(offset);
+    let keys = ExchangeKeys {
+        initiator_addr: t.cgw_outside.to_string(),
+        responder_addr: t.aws_outside.to_string(),
+        psk: t.psk.clone(),
+        initiator_cookie: ike.initiator_spi.clone(),
+        responder_cookie: ike.responder_spi.clone(),
+        dumps: ExchangeKeys::from_log(&log).unwrap_or_else(|e| lab.fail(&e)),
+        spi_i2r: c.spi_out.clone(),
+        spi_r2i: c.spi_in.clone(),
+    };
+    check_capture_decrypts(&pcap, &keys, 3);
+
+    if std::env::var_os("HYBRIDLAB_SAVE_CAPTURES").is_some_and(|v| v == "1") {
+        let out = captures_dir();
+        fs::create_dir_all(&out).expect("captures dir");
+        fs::copy(&pcap, out.join(format!("{CAPTURE_STEM}.pcap"))).expect("copy pcap");
+        fs::write(out.join(format!("{CAPTURE_STEM}.keys")), keys.to_text()).expect("keys");
+        fs::write(out.join(format!("{CAPTURE_STEM}.charon.log")), &log).expect("log");
+        eprintln!("saved capture material in {}", out.display());
+    }
+}
+
+/// The committed capture still decrypts with the committed keys (and so
+/// is usable as known-answer material).
+#[test]
+fn committed_capture_decrypts_with_its_keys() {
+    let name = "committed_capture_decrypts_with_its_keys";
+    if !common::interop_enabled(name) {
+        return;
+    }
+    common::strongswan::require(name);
+    let dir = captures_dir();
+    let text = fs::read_to_string(dir.join(format!("{CAPTURE_STEM}.keys"))).expect("keys file");
+    let keys = ExchangeKeys::from_text(&text).expect("keys parse");
+    check_capture_decrypts(&dir.join(format!("{CAPTURE_STEM}.pcap")), &keys, 3);
+}
+
+/// Main mode (6 messages, 5 and 6 encrypted), quick mode (3, encrypted)
+/// and `pings` echo pairs in ESP-in-UDP, all readable with the keys.
+fn check_capture_decrypts(pcap: &Path, keys: &ExchangeKeys, pings: usize) {
+    let opts = keys.tshark_options();
+    let rows = |filter: &str, fields: &[&str]| {
+        tshark_fields(pcap, &opts, filter, fields).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let mm = rows("isakmp.exchangetype == 2", &["frame.number"]);
+    assert_eq!(mm.len(), 6, "main mode messages: {mm:?}");
+    let qm = rows("isakmp.exchangetype == 32", &["frame.number"]);
+    assert_eq!(qm.len(), 3, "quick mode messages: {qm:?}");
+    // Phase-1 proposal (cleartext): AES-128, SHA, PSK, group 2, 28 800 s.
+    let p1 = rows(
+        "isakmp.ike.attr.life_duration",
+        &[
+            "isakmp.ike.attr.encryption_algorithm",
+            "isakmp.ike.attr.key_length",
+            "isakmp.ike.attr.hash_algorithm",
+            "isakmp.ike.attr.authentication_method",
+            "isakmp.ike.attr.group_description",
+            "isakmp.ike.attr.life_duration",
+        ],
+    );
+    assert_eq!(p1.len(), 2, "MM1 and MM2 carry the SA: {p1:?}");
+    for r in &p1 {
+        assert_eq!(r, &["7", "128", "2", "1", "2", "28800"], "{p1:?}");
+    }
+    // Decrypted MM5: the initiator's ID is its outside address.
+    let ids = rows(
+        "isakmp.exchangetype == 2 && isakmp.id.data.ipv4_addr",
+        &["isakmp.id.data.ipv4_addr"],
+    );
+    assert_eq!(
+        ids.iter().map(|r| r[0].as_str()).collect::<Vec<_>>(),
+        vec![keys.initiator_addr.as_str(), keys.responder_addr.as_str()],
+        "MM5/MM6 decrypted"
+    );
+    // Decrypted quick mode: UDP-encapsulated tunnel, PFS group 2, 3 600 s.
+    let p2 = rows(
+        "isakmp.ipsec.attr.life_duration",
+        &[
+            "isakmp.ipsec.attr.encap_mode",
+            "isakmp.ipsec.attr.group_description",
+            "isakmp.ipsec.attr.life_duration",
+        ],
+    );
+    assert_eq!(p2.len(), 2, "QM1 and QM2 decrypted: {p2:?}");
+    for r in &p2 {
+        assert_eq!(r, &["3", "2", "3600"], "{p2:?}");
+    }
+    // ESP in UDP 4500, decrypted and authenticated.
+    let esp = rows("esp", &["esp.spi", "esp.icv_good", "icmp.type"]);
+    assert_eq!(esp.len(), 2 * pings, "{esp:?}");
+    for r in &esp {
+        assert_eq!(r[1], "1", "ICV checks: {esp:?}");
+        assert!(r[2] == "8" || r[2] == "0", "decrypted ICMP: {esp:?}");
+    }
+}
+
+/// strongSwan's userspace ESP (libipsec) throughput, the figure hybridlab's
+/// ESP benchmark compares against. By hand:
+/// `HYBRIDLAB_INTEROP=1 cargo test --test interop_strongswan_harness -- --ignored --nocapture`
+/// (needs iperf3).
+#[test]
+#[ignore = "benchmark: run by hand, needs iperf3"]
+fn strongswan_userspace_esp_baseline() {
+    let name = "strongswan_userspace_esp_baseline";
+    if !common::interop_enabled(name) {
+        return;
+    }
+    common::strongswan::require(name);
+    assert!(
+        Path::new("/usr/bin/iperf3").exists(),
+        "apt-get install -y iperf3"
+    );
+    let lab = Lab::new("swanbench");
+    let p = pair(&lab, LogLevel::Normal);
+    let t = p.tunnels[0].clone();
+    p.cgw
+        .load(&swanctl_conf(Side::CustomerGateway, &p.tunnels[..1]));
+    p.cgw
+        .wait_installed(&lab, "tunnel1", Duration::from_secs(20));
+
+    let dir = lab.subdir("iperf");
+    let mut server = p.aws_ns.command("iperf3");
+    server.args(["-s", "-B", &t.aws_inside().to_string()]);
+    let _server = common::Daemon::spawn(&lab, "iperf3 server", server, &dir.join("server.log"));
+    std::thread::sleep(Duration::from_millis(300));
+
+    let client = |args: &[&str]| -> serde_json::Value {
+        let out = run_ok(
+            p.cgw_ns
+                .command("iperf3")
+                .args([
+                    "-c",
+                    &t.aws_inside().to_string(),
+                    "-B",
+                    &t.cgw_inside().to_string(),
+                ])
+                .args(["-t", "5", "-J"])
+                .args(args),
+        );
+        serde_json::from_slice(&out.stdout).expect("iperf3 JSON")
+    };
+    let tcp = client(&[]);
+    let bps = tcp["end"]["sum_received"]["bits_per_second"]
+        .as_f64()
+        .unwrap_or(0.0);
+    eprintln!(
+        "FIGURE libipsec TCP (1 stream, MSS from ipsec0 MTU 1400): {:.0} Mbit/s",
+        bps / 1e6
+    );
+    // UDP at full speed with IP packet sizes 64 / 512 / 1400: payload =
+    // size - 20 (IPv4) - 8 (UDP). What arrives is what libipsec carried.
+    for size in [64u32, 512, 1400] {
+        let payload = (size - 28).to_string();
+        let udp = client(&["-u", "-b", "0", "-l", &payload]);
+        let sum = &udp["end"]["sum"];
+        let sent = sum["packets"].as_f64().unwrap_or(0.0);
+        let lost = sum["lost_packets"].as_f64().unwrap_or(0.0);
+        let secs = sum["seconds"].as_f64().unwrap_or(1.0).max(1e-3);
+        let pps = (sent - lost) / secs;
+        eprintln!(
+            "FIGURE libipsec UDP {size}-byte packets: {:.0} packets/s received = {:.1} Mbit/s of IP \
+             ({:.0} sent/s, {:.1} % lost)",
+            pps,
+            pps * f64::from(size) * 8.0 / 1e6,
+            sent / secs,
+            sum["lost_percent"].as_f64().unwrap_or(0.0)
+        );
+    }
+    let c = child(&p.cgw, "tunnel1");
+    eprintln!("counters after: {c:?}");
+    let load = fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    eprintln!("load average during the run: {load}");
+}
