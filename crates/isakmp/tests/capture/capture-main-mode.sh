@@ -16,10 +16,14 @@ mkdir -p "$OUT"
 NA=isk-cap-a
 NB=isk-cap-b
 PIDS=""
+CHARONS=""
 
 cleanup() {
-    for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+    # charons first, so their Deletes on shutdown still reach the capture.
+    for p in $CHARONS; do kill "$p" 2>/dev/null || true; done
     sleep 1
+    for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+    sleep 0.5
     ip netns del "$NA" 2>/dev/null || true
     ip netns del "$NB" 2>/dev/null || true
 }
@@ -42,14 +46,14 @@ for side in a b; do
     cat >"$OUT/strongswan-$side.conf" <<CONF
 charon {
     load_modular = no
-    load = random nonce openssl aes sha1 sha2 hmac kdf gmp socket-default vici updown kernel-netlink kernel-libipsec
+    load = random nonce openssl aes sha1 sha2 hmac kdf gmp socket-default vici updown kernel-libipsec kernel-netlink
     install_routes = no
     filelog {
         log {
             path = $OUT/charon-$side.log
             default = 1
             ike = 2
-            enc = 2
+            enc = 3
             net = 1
         }
     }
@@ -118,7 +122,7 @@ for side in a b; do
     ns=$NA; [ "$side" = b ] && ns=$NB
     ip netns exec "$ns" sh -c "mount -t tmpfs none /run && exec env STRONGSWAN_CONF=$OUT/strongswan-$side.conf /usr/lib/ipsec/charon" \
         >"$OUT/charon-$side.out" 2>&1 &
-    PIDS="$PIDS $!"
+    CHARONS="$CHARONS $!"
 done
 
 for side in a b; do
@@ -130,11 +134,11 @@ for side in a b; do
 done
 for side in a b; do
     ns=$NA; [ "$side" = b ] && ns=$NB
-    ip netns exec "$ns" swanctl --load-all --file "$OUT/swanctl-$side.conf" --uri "unix://$OUT/charon-$side.vici" >/dev/null
+    ip netns exec "$ns" swanctl --load-all --file "$OUT/swanctl-$side.conf" --uri "unix://$OUT/charon-$side.vici" >/dev/null 2>&1
 done
 
 ip netns exec "$NA" swanctl --initiate --child left-child --timeout 20 --uri "unix://$OUT/charon-a.vici" >"$OUT/initiate.log" 2>&1 || true
-ip netns exec "$NA" swanctl --list-sas --uri "unix://$OUT/charon-a.vici" >"$OUT/sas-a.txt" 2>&1 || true
+ip netns exec "$NA" swanctl --list-sas --uri "unix://$OUT/charon-a.vici" >"$OUT/sas-a.txt" 2>/dev/null || true
 sleep 1
 
 cleanup
@@ -144,5 +148,9 @@ trap - EXIT INT TERM
 tshark -r "$OUT/main-mode.pcap" -Y 'udp.port == 500' -T fields \
     -e frame.number -e ip.src -e udp.srcport -e udp.dstport -e udp.payload >"$OUT/ike.tsv"
 tshark -r "$OUT/main-mode.pcap" -Y isakmp -V >"$OUT/decoded.txt"
+tshark -r "$OUT/main-mode.pcap" -T fields -e frame.number -e ip.src -e udp.srcport -e udp.payload >"$OUT/udp.tsv"
+# The cleartext of the encrypted messages, from charon's "plain =>" dumps
+# (log level enc = 3), as "side length hex" lines.
+python3 "$(dirname "$0")/plaintexts.py" "$OUT/charon-a.log" "$OUT/charon-b.log" >"$OUT/plaintexts.txt"
 head -n 4 "$OUT/ike.tsv"
 echo "output in $OUT" >&2
