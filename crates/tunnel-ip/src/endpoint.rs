@@ -248,6 +248,11 @@ impl TunnelIp {
         })
     }
 
+    /// Connections not yet reported `Closed` (listeners not counted).
+    pub fn tcp_connections(&self) -> usize {
+        self.conns.values().filter(|c| !c.closed).count()
+    }
+
     pub fn state(&self, handle: TcpHandle) -> Option<TcpState> {
         let conn = self.conns.get(&handle)?;
         Some(self.sockets.get::<tcp::Socket>(conn.socket).state())
