@@ -251,3 +251,38 @@ pub mod ipsec {
         pub const HMAC_SHA2_512: u16 = 7;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tv_and_tlv_on_the_wire() {
+        let mut out = BytesMut::new();
+        encode_attributes(
+            &[
+                Attribute::duration(ike::LIFE_DURATION, 28_800),
+                Attribute::duration(ike::LIFE_DURATION, 86_400),
+            ],
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(
+            out.as_ref(),
+            &[0x80, 0x0c, 0x70, 0x80, 0x00, 0x0c, 0x00, 0x04, 0x00, 0x01, 0x51, 0x80]
+        );
+        let back = parse_attributes(&out).unwrap();
+        assert_eq!(back[0].as_u64(), Some(28_800));
+        assert_eq!(back[1].as_u64(), Some(86_400));
+    }
+
+    #[test]
+    fn as_u64_limits() {
+        assert_eq!(Attribute::variable(2, vec![]).as_u64(), None);
+        assert_eq!(
+            Attribute::variable(2, vec![0xff; 8]).as_u64(),
+            Some(u64::MAX)
+        );
+        assert_eq!(Attribute::variable(2, vec![1; 9]).as_u64(), None);
+    }
+}

@@ -181,3 +181,53 @@ pub fn encode_header(header: &Header, body_len: usize) -> Result<[u8; HEADER_LEN
     fixed.copy_from_slice(&out);
     Ok(fixed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encode_then_parse() {
+        let header = Header {
+            initiator_cookie: 0x0102_0304_0506_0708,
+            responder_cookie: 9,
+            next_payload: PayloadType::HASH,
+            exchange_type: ExchangeType::QUICK_MODE,
+            flags: Flags(Flags::ENCRYPTION | Flags::COMMIT),
+            message_id: 0xdead_beef,
+            length: 0,
+        };
+        let mut datagram = encode_header(&header, 32).unwrap().to_vec();
+        datagram.extend_from_slice(&[0xaa; 32]);
+        let (parsed, body) = parse_header(&datagram).unwrap();
+        assert_eq!(
+            parsed,
+            Header {
+                length: 60,
+                ..header
+            }
+        );
+        assert_eq!(body, &[0xaa; 32]);
+        assert!(parsed.flags.encrypted() && parsed.flags.commit());
+        assert!(!parsed.flags.authentication_only());
+    }
+
+    #[test]
+    fn body_too_long_for_the_length_field() {
+        assert_eq!(
+            encode_header(
+                &Header {
+                    initiator_cookie: 1,
+                    responder_cookie: 0,
+                    next_payload: PayloadType::NONE,
+                    exchange_type: ExchangeType::BASE,
+                    flags: Flags(0),
+                    message_id: 0,
+                    length: 0
+                },
+                usize::MAX
+            ),
+            Err(EncodeError::TooLong("message"))
+        );
+    }
+}

@@ -65,3 +65,37 @@ pub fn nat_d_input(cky_i: u64, cky_r: u64, ip: IpAddr, port: u16) -> Vec<u8> {
     out.extend_from_slice(&port.to_be_bytes());
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keepalive_marker_and_esp() {
+        assert_eq!(classify_udp4500(&[0xff]), Udp4500::Keepalive);
+        let ike = with_non_esp_marker(&[1, 2, 3]);
+        assert_eq!(classify_udp4500(&ike), Udp4500::Ike(&[1, 2, 3]));
+        let esp = [0xc8, 0x07, 0x5a, 0x5e, 0, 0, 0, 1, 0xaa];
+        assert_eq!(classify_udp4500(&esp), Udp4500::Esp(&esp));
+        // A zero marker with nothing after it is still IKE (then a header error).
+        assert_eq!(classify_udp4500(&[0, 0, 0, 0]), Udp4500::Ike(&[]));
+        assert_eq!(classify_udp4500(&[]), Udp4500::Invalid(&[]));
+        assert_eq!(classify_udp4500(&[0xfe]), Udp4500::Invalid(&[0xfe]));
+        assert_eq!(
+            classify_udp4500(&[1, 2, 3, 4, 5]),
+            Udp4500::Invalid(&[1, 2, 3, 4, 5])
+        );
+    }
+
+    #[test]
+    fn nat_d_input_layout() {
+        let v4 = nat_d_input(1, 2, "192.0.2.1".parse().unwrap(), 4500);
+        assert_eq!(v4.len(), 8 + 8 + 4 + 2);
+        assert_eq!(&v4[..8], &1u64.to_be_bytes());
+        assert_eq!(&v4[8..16], &2u64.to_be_bytes());
+        assert_eq!(&v4[16..20], &[192, 0, 2, 1]);
+        assert_eq!(&v4[20..], &[0x11, 0x94]);
+        let v6 = nat_d_input(1, 2, "2001:db8::1".parse().unwrap(), 500);
+        assert_eq!(v6.len(), 8 + 8 + 16 + 2);
+    }
+}

@@ -275,3 +275,59 @@ pub fn cookie_spi(cky_i: u64, cky_r: u64) -> Vec<u8> {
     spi.extend_from_slice(&cky_r.to_be_bytes());
     spi
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attribute::ipsec;
+
+    #[test]
+    fn dpd_round_trip_and_sequence() {
+        let n = Notification::r_u_there(0x1122, 0x3344, 7);
+        let mut out = BytesMut::new();
+        n.encode_body(&mut out).unwrap();
+        let back = Notification::decode(&out).unwrap();
+        assert_eq!(back, n);
+        assert_eq!(back.dpd_sequence(), Some(7));
+        assert_eq!(back.cookies(), Some((0x1122, 0x3344)));
+        assert_eq!(Notification::r_u_there_ack(1, 2, 9).dpd_sequence(), Some(9));
+        assert_eq!(Notification::initial_contact(1, 2).dpd_sequence(), None);
+    }
+
+    #[test]
+    fn responder_lifetime_and_replay_status() {
+        let mut data = BytesMut::new();
+        crate::attribute::encode_attributes(
+            &[
+                Attribute::basic(ipsec::SA_LIFE_TYPE, ipsec::life::SECONDS),
+                Attribute::duration(ipsec::SA_LIFE_DURATION, 86_400),
+            ],
+            &mut data,
+        )
+        .unwrap();
+        let n = Notification {
+            message_type: NotifyType::RESPONDER_LIFETIME,
+            ..Notification::isakmp(NotifyType(0), 1, 2, data.to_vec())
+        };
+        let attributes = n.lifetime_attributes().unwrap();
+        assert_eq!(attributes[1].as_u64(), Some(86_400));
+        let replay = Notification::isakmp(NotifyType::REPLAY_STATUS, 1, 2, vec![0, 0, 0, 1]);
+        assert_eq!(replay.replay_enabled(), Some(true));
+    }
+
+    #[test]
+    fn names_and_classes() {
+        assert_eq!(
+            NotifyType::INVALID_PAYLOAD_TYPE.name(),
+            Some("INVALID-PAYLOAD-TYPE")
+        );
+        assert_eq!(
+            NotifyType::UNEQUAL_PAYLOAD_LENGTHS.name(),
+            Some("UNEQUAL-PAYLOAD-LENGTHS")
+        );
+        assert_eq!(NotifyType::R_U_THERE_ACK.name(), Some("R-U-THERE-ACK"));
+        assert_eq!(NotifyType(31).name(), None);
+        assert!(NotifyType::NO_PROPOSAL_CHOSEN.is_error());
+        assert!(!NotifyType::INITIAL_CONTACT.is_error());
+    }
+}

@@ -190,3 +190,44 @@ const fn hex16(hex: [u8; 32]) -> [u8; 16] {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn known(v: &[u8]) -> Option<KnownVendor> {
+        VendorId(v.to_vec()).known()
+    }
+
+    #[test]
+    fn recognises_what_strongswan_sends() {
+        assert_eq!(known(&NAT_T_RFC3947), Some(KnownVendor::NatTRfc3947));
+        assert_eq!(known(&DPD), Some(KnownVendor::Dpd));
+        assert_eq!(known(&XAUTH), Some(KnownVendor::Xauth));
+        assert_eq!(known(&STRONGSWAN), Some(KnownVendor::StrongSwan));
+        let mut fragmentation = FRAGMENTATION.to_vec();
+        fragmentation.extend_from_slice(&[0x80, 0, 0, 0]);
+        assert_eq!(known(&fragmentation), Some(KnownVendor::Fragmentation));
+        let mut unity = CISCO_UNITY;
+        unity[15] = 0x01;
+        assert_eq!(known(&unity), Some(KnownVendor::CiscoUnity));
+        assert_eq!(known(&[0; 16]), None);
+        assert_eq!(known(&[]), None);
+    }
+
+    #[test]
+    fn draft_nat_t_ids() {
+        for (draft, id) in NAT_T_DRAFTS {
+            let k = known(&id);
+            assert_eq!(k, Some(KnownVendor::NatTDraft(draft)));
+            assert!(k.is_some_and(KnownVendor::is_nat_t));
+        }
+        assert!(NatTDraft::Ietf02N.has_nat_d());
+        assert!(!NatTDraft::Ietf00.has_nat_d());
+        // All distinct.
+        let mut ids: Vec<_> = NAT_T_DRAFTS.iter().map(|(_, id)| id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), NAT_T_DRAFTS.len());
+    }
+}
