@@ -22,6 +22,16 @@ use tracing::debug;
 /// with RFC 8654), so 64 KiB holds a full window of them.
 const BUFFER: usize = 64 * 1024;
 
+/// Connections at once, half-open ones included. Each holds two buffers,
+/// and a peer flooding SYNs must not grow memory without bound: past this,
+/// listeners are not renewed and SYNs are answered with RST. One BGP
+/// session needs two (during a collision).
+pub const MAX_CONNECTIONS: usize = 16;
+
+/// A passive open whose handshake has not completed by then is dropped,
+/// about when Linux gives up retransmitting a SYN-ACK (5 retries, 63 s).
+const HANDSHAKE_TIMEOUT: smoltcp::time::Duration = smoltcp::time::Duration::from_secs(63);
+
 /// Ephemeral ports (RFC 6335 §6).
 const EPHEMERAL_FIRST: u16 = 49152;
 const EPHEMERAL_COUNT: u16 = 16384;
@@ -42,6 +52,8 @@ pub enum TunnelIpError {
     Config(#[from] ConfigError),
     #[error("port {0} already has a listener")]
     AlreadyListening(u16),
+    #[error("{MAX_CONNECTIONS} connections open already")]
+    TooManyConnections,
     #[error("no free ephemeral port")]
     NoPort,
     #[error("cannot connect to {0}: {1}")]
@@ -71,8 +83,9 @@ pub struct TunnelIp {
     device: Queues,
     sockets: SocketSet<'static>,
     /// The socket listening on each port given to `listen`. When a SYN
-    /// takes it, it becomes a connection and a new one takes its place.
-    listeners: BTreeMap<u16, SocketHandle>,
+    /// takes it, it becomes a connection and a new one takes its place;
+    /// `None` while [`MAX_CONNECTIONS`] are open.
+    listeners: BTreeMap<u16, Option<SocketHandle>>,
     /// Ordered, so events come out in the same order on every run.
     conns: BTreeMap<TcpHandle, Conn>,
     next_handle: u64,
@@ -188,13 +201,13 @@ impl TunnelIp {
             return Err(TunnelIpError::AlreadyListening(port));
         }
         let socket = self.listening_socket(port)?;
-        self.listeners.insert(port, socket);
+        self.listeners.insert(port, Some(socket));
         Ok(())
     }
 
     /// Stops accepting on `port`; connections already made stay.
     pub fn unlisten(&mut self, port: u16) {
-        if let Some(socket) = self.listeners.remove(&port) {
+        if let Some(Some(socket)) = self.listeners.remove(&port) {
             self.sockets.remove(socket);
         }
     }
@@ -204,6 +217,9 @@ impl TunnelIp {
     /// no connect timeout: the caller gives up with `abort` (BGP's
     /// ConnectRetry timer does).
     pub fn connect(&mut self, remote: Ipv4Addr, port: u16) -> Result<TcpHandle, TunnelIpError> {
+        if self.conns.len() >= MAX_CONNECTIONS {
+            return Err(TunnelIpError::TooManyConnections);
+        }
         let local_port = self.ephemeral_port()?;
         let mut socket = new_socket();
         let remote_end = IpEndpoint::new(IpAddress::Ipv4(remote), port);
@@ -284,27 +300,46 @@ impl TunnelIp {
             .poll(instant(now), &mut self.device, &mut self.sockets);
         self.take_accepted();
         self.watch();
+        self.renew_listeners();
     }
 
-    /// Listeners a SYN has taken become connections; fresh ones replace
-    /// them.
+    /// Listeners a SYN has taken become connections.
     fn take_accepted(&mut self) {
-        let ports: Vec<(u16, SocketHandle)> =
-            self.listeners.iter().map(|(p, s)| (*p, *s)).collect();
-        for (port, socket) in ports {
-            if self.sockets.get::<tcp::Socket>(socket).state() == TcpState::Listen {
-                continue;
+        let taken: Vec<(u16, SocketHandle)> = self
+            .listeners
+            .iter()
+            .filter_map(|(port, socket)| Some((*port, (*socket)?)))
+            .filter(|(_, socket)| {
+                self.sockets.get::<tcp::Socket>(*socket).state() != TcpState::Listen
+            })
+            .collect();
+        for (port, socket) in taken {
+            self.track(socket, false);
+            self.listeners.insert(port, None);
+        }
+    }
+
+    /// Ports without a listener get one while there is room.
+    fn renew_listeners(&mut self) {
+        let idle: Vec<u16> = self
+            .listeners
+            .iter()
+            .filter(|(_, socket)| socket.is_none())
+            .map(|(port, _)| *port)
+            .collect();
+        for port in idle {
+            if self.conns.len() >= MAX_CONNECTIONS {
+                debug!(local = %self.config.local, port, "connection limit: not listening");
+                return;
             }
             match self.listening_socket(port) {
                 Ok(fresh) => {
-                    self.listeners.insert(port, fresh);
+                    self.listeners.insert(port, Some(fresh));
                 }
                 Err(e) => {
                     debug!(local = %self.config.local, port, error = %e, "listener not renewed");
-                    self.listeners.remove(&port);
                 }
             }
-            self.track(socket, false);
         }
     }
 
@@ -324,6 +359,8 @@ impl TunnelIp {
             }
             if !conn.connected && !conn.closed && is_synchronized(state) {
                 conn.connected = true;
+                // From here on BGP's hold timer judges the peer.
+                socket.set_timeout(None);
                 if let (Some(local), Some(remote)) =
                     (socket.local_endpoint(), socket.remote_endpoint())
                 {
@@ -397,6 +434,7 @@ impl TunnelIp {
 
     fn listening_socket(&mut self, port: u16) -> Result<SocketHandle, TunnelIpError> {
         let mut socket = new_socket();
+        socket.set_timeout(Some(HANDSHAKE_TIMEOUT));
         socket
             .listen(IpListenEndpoint {
                 addr: Some(IpAddress::Ipv4(self.config.local)),

@@ -79,7 +79,7 @@ mod stats;
 
 pub use bgp::{BgpTransport, BGP_PORT};
 pub use config::{ConfigError, TunnelIpConfig, DEFAULT_MTU, DEFAULT_PREFIX_LEN, DEFAULT_TCP_MSS};
-pub use endpoint::{Disposition, TunnelIp, TunnelIpError};
+pub use endpoint::{Disposition, TunnelIp, TunnelIpError, MAX_CONNECTIONS};
 pub use event::{CloseReason, TcpEvent, TcpHandle, TcpState};
 pub use icmp::REPLY_TTL;
 pub use ingress::DropReason;

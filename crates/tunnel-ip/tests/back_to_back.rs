@@ -501,3 +501,85 @@ fn noise_never_panics() {
     assert!(after.dropped() > before.dropped());
     let _ = cloud;
 }
+
+/// A TCP SYN from the customer's inside address, source port `port`.
+fn syn(port: u16, seq: i32) -> Vec<u8> {
+    use smoltcp::wire::TcpSeqNumber;
+    let caps = ChecksumCapabilities::default();
+    let tcp = TcpRepr {
+        src_port: port,
+        dst_port: 179,
+        control: TcpControl::Syn,
+        seq_number: TcpSeqNumber(seq),
+        ack_number: None,
+        window_len: 65535,
+        window_scale: None,
+        max_seg_size: Some(1379),
+        sack_permitted: false,
+        sack_ranges: [None, None, None],
+        timestamp: None,
+        payload: &[],
+    };
+    let ip = Ipv4Repr {
+        src_addr: CUSTOMER,
+        dst_addr: CLOUD,
+        next_header: IpProtocol::Tcp,
+        payload_len: tcp.buffer_len(),
+        hop_limit: 64,
+    };
+    let mut buf = vec![0; ip.buffer_len() + tcp.buffer_len()];
+    let mut packet = Ipv4Packet::new_unchecked(&mut buf[..]);
+    ip.emit(&mut packet, &caps);
+    tcp.emit(
+        &mut TcpPacket::new_unchecked(packet.payload_mut()),
+        &IpAddress::Ipv4(CUSTOMER),
+        &IpAddress::Ipv4(CLOUD),
+        &caps,
+    );
+    buf
+}
+
+#[test]
+fn a_syn_flood_is_bounded_and_the_port_accepts_again_after_the_handshake_timeout() {
+    let mut cloud = endpoint(CLOUD, 1);
+    cloud.listen(179).unwrap();
+    let mut now = Duration::from_secs(1);
+    let mut synacks = 0;
+    let mut resets = 0;
+    for i in 0..100u16 {
+        cloud.receive(now, &syn(40000 + i, i32::from(i) * 1000));
+        for p in cloud.poll(now) {
+            let (_, tcp) = tcp_of(&p).unwrap();
+            match tcp.control {
+                TcpControl::Syn => synacks += 1,
+                TcpControl::Rst => resets += 1,
+                _ => {}
+            }
+        }
+    }
+    assert_eq!(synacks, hybridlab_tunnel_ip::MAX_CONNECTIONS);
+    assert_eq!(resets, 100 - hybridlab_tunnel_ip::MAX_CONNECTIONS);
+    assert_eq!(
+        cloud.tcp_connections(),
+        hybridlab_tunnel_ip::MAX_CONNECTIONS
+    );
+    assert_eq!(
+        cloud.next_event(),
+        None,
+        "half-open connections are nobody's business"
+    );
+
+    // Nobody completes the handshakes: after the timeout they are gone.
+    while now < Duration::from_secs(70) {
+        now = cloud
+            .poll_at(now)
+            .unwrap_or(now)
+            .max(now + Duration::from_millis(10));
+        cloud.poll(now);
+    }
+    assert_eq!(cloud.tcp_connections(), 0);
+    cloud.receive(now, &syn(50000, 7));
+    let out = cloud.poll(now);
+    assert_eq!(out.len(), 1);
+    assert_eq!(tcp_of(&out[0]).unwrap().1.control, TcpControl::Syn);
+}
