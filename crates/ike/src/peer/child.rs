@@ -1,0 +1,53 @@
+//! An installed IPsec SA pair and its keys (RFC 2409 §5.5).
+
+use super::{ChildSaInfo, Key};
+use crate::crypto;
+use crate::proposal::Phase2Proposal;
+use crate::wire::PROTO_ESP;
+use zeroize::Zeroizing;
+
+pub(super) struct Child {
+    pub info: ChildSaInfo,
+    /// A newer SA took over: no rekey of this one any more; it lives
+    /// until the peer deletes it or its lifetime ends.
+    pub replaced: bool,
+    /// We started its replacement.
+    pub rekeying: bool,
+}
+
+/// Both directions' keys: KEYMAT for an SA is computed with that SA's SPI,
+/// encryption key first, then the integrity key (RFC 2409 §5.5, RFC 2407
+/// §4.5 key lengths; HMAC-SHA1-96 keys are 160 bits, RFC 2404 §3).
+pub(super) struct Keys {
+    pub enc_in: Key,
+    pub integ_in: Key,
+    pub enc_out: Key,
+    pub integ_out: Key,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn derive(
+    proposal: &Phase2Proposal,
+    prf: crate::proposal::Integrity,
+    skeyid_d: &[u8],
+    gxy: Option<&[u8]>,
+    spi_in: u32,
+    spi_out: u32,
+    ni: &[u8],
+    nr: &[u8],
+) -> Keys {
+    let enc_len = proposal.cipher.key_len();
+    let len = enc_len + proposal.integrity.output_len();
+    let split = |m: Zeroizing<Vec<u8>>| {
+        let (e, a) = m.split_at(enc_len.min(m.len()));
+        (Key(Zeroizing::new(e.to_vec())), Key(Zeroizing::new(a.to_vec())))
+    };
+    let (enc_in, integ_in) = split(crypto::keymat(prf, skeyid_d, gxy, PROTO_ESP, spi_in, ni, nr, len));
+    let (enc_out, integ_out) = split(crypto::keymat(prf, skeyid_d, gxy, PROTO_ESP, spi_out, ni, nr, len));
+    Keys {
+        enc_in,
+        integ_in,
+        enc_out,
+        integ_out,
+    }
+}
