@@ -281,6 +281,25 @@ impl Charon {
         }
     }
 
+    /// The customer gateway of a VPN connection in one call: the CGW inside
+    /// addresses on `lo`, charon started, AWS's configuration for `tunnels`
+    /// loaded. `start_action = start` makes it initiate at once; wait with
+    /// [`Charon::wait_installed`]. The peer (hybridlab, or an AWS-side
+    /// charon) must answer on each tunnel's `aws_outside` address.
+    pub fn start_customer_gateway(
+        lab: &Lab,
+        ns: &Netns,
+        tunnels: &[VpnTunnel],
+        level: LogLevel,
+    ) -> Charon {
+        for t in tunnels {
+            add_inside_address(ns, t.cgw_inside());
+        }
+        let charon = Charon::start(lab, ns, "cgw", level);
+        charon.load(&swanctl_conf(Side::CustomerGateway, tunnels));
+        charon
+    }
+
     pub fn pid(&self) -> u32 {
         self.daemon.pid()
     }
@@ -941,6 +960,20 @@ impl Dumpcap {
 
 // ---------------------------------------------------------------------------
 // Measurements
+
+/// Milliseconds between the first log line containing `from` and the last
+/// containing `to` (charon's `HH:MM:SS.mmm` timestamps; same day).
+pub fn log_span_ms(log: &str, from: &str, to: &str) -> Option<u64> {
+    let stamp = |line: &str| -> Option<u64> {
+        let (time, ms) = line.split(' ').next()?.split_once('.')?;
+        let mut hms = time.split(':').map(|v| v.parse::<u64>().ok());
+        let (h, m, s) = (hms.next()??, hms.next()??, hms.next()??);
+        Some(((h * 60 + m) * 60 + s) * 1000 + ms.parse::<u64>().ok()?)
+    };
+    let start = log.lines().find(|l| l.contains(from)).and_then(stamp)?;
+    let end = log.lines().rfind(|l| l.contains(to)).and_then(stamp)?;
+    end.checked_sub(start)
+}
 
 /// min / avg / max RTT in ms from ping's summary line.
 pub fn parse_ping_rtt(output: &str) -> Option<(f64, f64, f64)> {
