@@ -12,9 +12,9 @@
 //! Nothing here does I/O, reads a clock or keeps global state. Randomness
 //! is an input: [`dh::DhGroup::generate`] takes a `ring::rand::SecureRandom`
 //! (in production `ring::rand::SystemRandom`), because key material must not
-//! come from the seeded simulation PRNG that makes runs replayable; tests
-//! and replays that need fixed keys use
-//! [`dh::DhGroup::private_from_exponent`]. Key material lives in
+//! come from the seeded simulation PRNG that makes runs replayable. A caller
+//! with its own injected generator uses [`dh::DhGroup::generate_with`];
+//! fixed test vectors use [`dh::DhGroup::private_from_exponent`]. Key material lives in
 //! [`SecretBytes`] and zeroized types and is wiped on drop.
 
 pub mod cipher;
