@@ -480,7 +480,11 @@ fn ikev1_exchange_capture_decrypts_with_logged_keys() {
     if std::env::var_os("HYBRIDLAB_SAVE_CAPTURES").is_some_and(|v| v == "1") {
         let out = captures_dir();
         fs::create_dir_all(&out).expect("captures dir");
-        fs::copy(&pcap, out.join(format!("{CAPTURE_STEM}.pcap"))).expect("copy pcap");
+        let kept = out.join(format!("{CAPTURE_STEM}.pcap"));
+        fs::copy(&pcap, &kept).expect("copy pcap");
+        // dumpcap creates its file 0600; the repository copy is for everyone.
+        fs::set_permissions(&kept, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+            .expect("chmod pcap");
         fs::write(out.join(format!("{CAPTURE_STEM}.keys")), keys.to_text()).expect("keys");
         fs::write(out.join(format!("{CAPTURE_STEM}.charon.log")), &log).expect("log");
         eprintln!("saved capture material in {}", out.display());
