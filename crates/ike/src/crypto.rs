@@ -127,13 +127,13 @@ impl std::fmt::Debug for Dh {
 
 impl Dh {
     pub fn new(group: DhGroup, rng: &mut dyn Random) -> Dh {
-        let mut private = Zeroizing::new(vec![0u8; group.len()]);
+        let mut private = Zeroizing::new(vec![0u8; group.public_len()]);
         rng.fill(&mut private);
         // Below p: p's top octet is 0xff, so clearing the top bit suffices.
         if let Some(top) = private.first_mut() {
             *top &= 0x7f;
         }
-        let mut g = vec![0u8; group.len()];
+        let mut g = vec![0u8; group.public_len()];
         if let Some(last) = g.last_mut() {
             *last = 2;
         }
@@ -180,6 +180,7 @@ pub struct Phase1Keys {
 
 impl Phase1Keys {
     /// Pre-shared keys: SKEYID = prf(pre-shared-key, Ni_b | Nr_b).
+    #[allow(clippy::too_many_arguments)]
     pub fn derive(
         i: Integrity,
         cipher: Cipher,
@@ -226,6 +227,7 @@ fn expand_appendix_b(i: Integrity, skeyid_e: &[u8], len: usize) -> Secret {
 /// RFC 2409 §5.5: KEYMAT = K1 | K2 | …, K1 = prf(SKEYID_d, [g(qm)^xy |]
 /// protocol | SPI | Ni_b | Nr_b), Kn = prf(SKEYID_d, Kn-1 | [g(qm)^xy |]
 /// protocol | SPI | Ni_b | Nr_b).
+#[allow(clippy::too_many_arguments)]
 pub fn keymat(
     i: Integrity,
     skeyid_d: &[u8],
@@ -257,7 +259,7 @@ type Aes256CbcDec = cbc::Decryptor<aes::Aes256>;
 pub fn encrypt(key: &[u8], iv: &[u8], data: &mut [u8]) -> Result<(), CryptoError> {
     use aes::cipher::block_padding::NoPadding;
     let len = data.len();
-    if len % AES_BLOCK != 0 {
+    if !len.is_multiple_of(AES_BLOCK) {
         return Err(CryptoError::NotBlockAligned);
     }
     let r = match key.len() {
@@ -276,7 +278,7 @@ pub fn encrypt(key: &[u8], iv: &[u8], data: &mut [u8]) -> Result<(), CryptoError
 
 pub fn decrypt(key: &[u8], iv: &[u8], data: &mut [u8]) -> Result<(), CryptoError> {
     use aes::cipher::block_padding::NoPadding;
-    if data.len() % AES_BLOCK != 0 || data.is_empty() {
+    if !data.len().is_multiple_of(AES_BLOCK) || data.is_empty() {
         return Err(CryptoError::NotBlockAligned);
     }
     let r = match key.len() {
@@ -322,11 +324,11 @@ mod tests {
         for g in [DhGroup::Modp1024, DhGroup::Modp2048] {
             let a = Dh::new(g, &mut rng);
             let b = Dh::new(g, &mut rng);
-            assert_eq!(a.public.len(), g.len());
+            assert_eq!(a.public.len(), g.public_len());
             let ab = a.shared(&b.public).unwrap();
             let ba = b.shared(&a.public).unwrap();
             assert_eq!(*ab, *ba);
-            assert!(a.shared(&vec![0u8; g.len()]).is_err());
+            assert!(a.shared(&vec![0u8; g.public_len()]).is_err());
             assert!(a.shared(&prime(g)).is_err());
             assert!(a.shared(&[1, 2, 3]).is_err());
         }
@@ -340,7 +342,11 @@ mod tests {
 
     #[test]
     fn hmac_sha1_rfc2202_case_2() {
-        let mac = prf(Integrity::Sha1, b"Jefe", &[b"what do ya want ", b"for nothing?"]);
+        let mac = prf(
+            Integrity::Sha1,
+            b"Jefe",
+            &[b"what do ya want ", b"for nothing?"],
+        );
         assert_eq!(
             mac.to_vec(),
             [
@@ -365,7 +371,10 @@ mod tests {
     #[test]
     fn expansion_only_when_short() {
         let e = [5u8; 20];
-        assert_eq!(expand_appendix_b(Integrity::Sha1, &e, 16).to_vec(), vec![5u8; 16]);
+        assert_eq!(
+            expand_appendix_b(Integrity::Sha1, &e, 16).to_vec(),
+            vec![5u8; 16]
+        );
         let long = expand_appendix_b(Integrity::Sha1, &e, 32);
         assert_eq!(long.len(), 32);
         assert_eq!(&long[..20], &prf(Integrity::Sha1, &e, &[&[0]])[..]);

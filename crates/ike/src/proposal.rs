@@ -129,7 +129,7 @@ impl DhGroup {
     }
 
     /// Public value length in octets (KE payload data).
-    pub fn len(self) -> usize {
+    pub fn public_len(self) -> usize {
         match self {
             DhGroup::Modp1024 => 128,
             DhGroup::Modp2048 => 256,
@@ -151,7 +151,7 @@ impl std::fmt::Display for Phase1Proposal {
             "aes{}-{}-modp{}",
             self.cipher.key_bits(),
             integrity_name(self.integrity),
-            self.group.len() * 8
+            self.group.public_len() * 8
         )
     }
 }
@@ -198,7 +198,7 @@ impl std::fmt::Display for Phase2Proposal {
             integrity_name(self.integrity)
         )?;
         if let Some(g) = self.pfs {
-            write!(f, "-modp{}", g.len() * 8)?;
+            write!(f, "-modp{}", g.public_len() * 8)?;
         }
         Ok(())
     }
@@ -248,7 +248,10 @@ pub struct Offer<S> {
 
 /// Walk `ours` in order; the first suite offered wins, and with it the
 /// first offer that carries it. `None`: NO-PROPOSAL-CHOSEN.
-pub fn select<'o, S: PartialEq>(ours: &[S], offered: &'o [Offer<S>]) -> Option<(usize, &'o Offer<S>)> {
+pub fn select<'o, S: PartialEq>(
+    ours: &[S],
+    offered: &'o [Offer<S>],
+) -> Option<(usize, &'o Offer<S>)> {
     ours.iter().enumerate().find_map(|(i, suite)| {
         offered
             .iter()

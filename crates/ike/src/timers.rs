@@ -11,20 +11,32 @@ use std::time::Duration;
 pub enum TimerKind {
     /// Resend our last message of the exchange with this Message ID (0 for
     /// Main Mode) of the IKE SA with this initiator cookie.
-    Retransmit { icookie: u64, message_id: u32 },
+    Retransmit {
+        icookie: u64,
+        message_id: u32,
+    },
     /// Time to start replacing this IKE SA (RFC 2409 §4: lifetimes).
-    Phase1Rekey { icookie: u64 },
+    Phase1Rekey {
+        icookie: u64,
+    },
     /// This IKE SA's lifetime is over.
-    Phase1Expire { icookie: u64 },
+    Phase1Expire {
+        icookie: u64,
+    },
     /// Time to start replacing the child SA with this inbound SPI.
-    Phase2Rekey { spi_in: u32 },
-    Phase2Expire { spi_in: u32 },
-    /// RFC 3706 §5: probe after a quiet `delay`, and between probes.
+    Phase2Rekey {
+        spi_in: u32,
+    },
+    Phase2Expire {
+        spi_in: u32,
+    },
+    /// RFC 3706 §5: probe after a quiet `delay`, and between probes; the
+    /// peer is dead when the silence reaches the DPD timeout.
     Dpd,
-    /// RFC 3706 §5.5: no answer within the DPD timeout.
-    DpdTimeout,
     /// A half-open Main Mode we answered and then heard nothing more of.
-    HalfOpen { icookie: u64 },
+    HalfOpen {
+        icookie: u64,
+    },
 }
 
 /// strongSwan's schedule: the wait before retransmission `n` (0-based) is
@@ -49,10 +61,9 @@ pub fn retransmit_wait(config: &RetransmitConfig, n: u32) -> Duration {
 /// of margin) (spec §1.2). Never before zero.
 pub fn rekey_after(lifetime: Duration, rekey: &RekeyConfig, rng: &mut dyn Random) -> Duration {
     let margin = rekey.margin.min(lifetime);
-    let fuzz_max_ms = u64::try_from(
-        margin.as_millis() * u128::from(rekey.fuzz_percent.min(100)) / 100,
-    )
-    .unwrap_or(u64::MAX);
+    let fuzz_max_ms =
+        u64::try_from(margin.as_millis() * u128::from(rekey.fuzz_percent.min(100)) / 100)
+            .unwrap_or(u64::MAX);
     let fuzz = Duration::from_millis(rng.below_or_equal(fuzz_max_ms));
     lifetime.saturating_sub(margin).saturating_sub(fuzz)
 }
@@ -65,7 +76,9 @@ mod tests {
     #[test]
     fn strongswan_schedule() {
         let c = RetransmitConfig::default();
-        let waits: Vec<u128> = (0..=5).map(|n| retransmit_wait(&c, n).as_millis()).collect();
+        let waits: Vec<u128> = (0..=5)
+            .map(|n| retransmit_wait(&c, n).as_millis())
+            .collect();
         assert_eq!(waits, vec![4_000, 7_200, 12_960, 23_328, 41_990, 75_582]);
     }
 

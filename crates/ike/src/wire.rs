@@ -176,14 +176,21 @@ pub struct Raw<'a> {
     pub whole: &'a [u8],
 }
 
-fn generic(input: &[u8]) -> IResult<&[u8], (u8, &[u8], &[u8])> {
+/// Next Payload, body, whole payload.
+type Generic<'a> = (u8, &'a [u8], &'a [u8]);
+
+fn generic(input: &[u8]) -> IResult<&[u8], Generic<'_>> {
     let start = input;
     let (input, next) = be_u8(input)?;
     let (input, _reserved) = be_u8(input)?;
     let (input, length) = be_u16(input)?;
-    let body_len = usize::from(length).checked_sub(4).ok_or(nom::Err::Error(
-        nom::error::Error::new(start, nom::error::ErrorKind::LengthValue),
-    ))?;
+    let body_len =
+        usize::from(length)
+            .checked_sub(4)
+            .ok_or(nom::Err::Error(nom::error::Error::new(
+                start,
+                nom::error::ErrorKind::LengthValue,
+            )))?;
     let (rest, body) = take(body_len)(input)?;
     let whole = start.get(..usize::from(length)).unwrap_or(start);
     Ok((rest, (next, body, whole)))
@@ -597,7 +604,8 @@ mod tests {
     #[test]
     fn chain_round_trip_and_padding_ignored() {
         let mut c = Chain::default();
-        c.push(payload::NONCE, vec![9u8; 16]).push(payload::VENDOR_ID, VID_DPD.to_vec());
+        c.push(payload::NONCE, vec![9u8; 16])
+            .push(payload::VENDOR_ID, VID_DPD.to_vec());
         let mut bytes = c.encode().to_vec();
         bytes.extend_from_slice(&[0, 0, 0, 7]);
         let raws = parse_chain(payload::NONCE, &bytes).unwrap();

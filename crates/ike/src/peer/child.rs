@@ -40,10 +40,17 @@ pub(super) fn derive(
     let len = enc_len + proposal.integrity.output_len();
     let split = |m: Zeroizing<Vec<u8>>| {
         let (e, a) = m.split_at(enc_len.min(m.len()));
-        (Key(Zeroizing::new(e.to_vec())), Key(Zeroizing::new(a.to_vec())))
+        (
+            Key(Zeroizing::new(e.to_vec())),
+            Key(Zeroizing::new(a.to_vec())),
+        )
     };
-    let (enc_in, integ_in) = split(crypto::keymat(prf, skeyid_d, gxy, PROTO_ESP, spi_in, ni, nr, len));
-    let (enc_out, integ_out) = split(crypto::keymat(prf, skeyid_d, gxy, PROTO_ESP, spi_out, ni, nr, len));
+    let (enc_in, integ_in) = split(crypto::keymat(
+        prf, skeyid_d, gxy, PROTO_ESP, spi_in, ni, nr, len,
+    ));
+    let (enc_out, integ_out) = split(crypto::keymat(
+        prf, skeyid_d, gxy, PROTO_ESP, spi_out, ni, nr, len,
+    ));
     Keys {
         enc_in,
         integ_in,

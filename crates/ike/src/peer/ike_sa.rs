@@ -191,7 +191,13 @@ impl IkeSa {
 
     /// Encrypt a payload chain under `iv`: the whole message and the last
     /// ciphertext block (the next IV of the exchange).
-    pub fn seal(&self, mut header: Header, first: u8, chain: &[u8], iv: &[u8]) -> Result<(Bytes, Vec<u8>), CryptoError> {
+    pub fn seal(
+        &self,
+        mut header: Header,
+        first: u8,
+        chain: &[u8],
+        iv: &[u8],
+    ) -> Result<(Bytes, Vec<u8>), CryptoError> {
         let keys = self.keys.as_ref().ok_or(CryptoError::KeyLength)?;
         let mut plain = chain.to_vec();
         // Zero padding to the block size (RFC 2408 §3.1 / §3.3); the

@@ -14,6 +14,7 @@ use crate::crypto;
 use crate::timers::TimerKind;
 use crate::wire::{self, exchange, notify, payload, Chain, Header};
 use std::net::SocketAddr;
+use std::time::Duration;
 
 /// Notify types below this are errors (RFC 2408 §3.14.1).
 const ERROR_TYPES_END: u16 = 8192;
@@ -22,7 +23,11 @@ impl IkePeer {
     /// Send one protected Informational under the IKE SA `icookie`.
     fn send_informational(&mut self, icookie: u64, rest: Chain, out: &mut Vec<Output>) {
         let message_id = self.fresh_message_id();
-        let Some(sa) = self.ike_sas.iter().find(|s| s.icookie == icookie && s.is_established()) else {
+        let Some(sa) = self
+            .ike_sas
+            .iter()
+            .find(|s| s.icookie == icookie && s.is_established())
+        else {
             return;
         };
         let hash = sa.prf_a(&[&message_id.to_be_bytes(), &rest.encode()]);
@@ -43,7 +48,13 @@ impl IkePeer {
     }
 
     /// A notify about the IKE SA (SPI = the cookies, RFC 2408 §3.14).
-    pub(super) fn send_notify(&mut self, icookie: u64, kind: u16, data: Vec<u8>, out: &mut Vec<Output>) {
+    pub(super) fn send_notify(
+        &mut self,
+        icookie: u64,
+        kind: u16,
+        data: Vec<u8>,
+        out: &mut Vec<Output>,
+    ) {
         let Some(sa) = self.ike_sas.iter().find(|s| s.icookie == icookie) else {
             return;
         };
@@ -71,7 +82,11 @@ impl IkePeer {
         _to: SocketAddr,
         out: &mut Vec<Output>,
     ) -> bool {
-        let Some(index) = self.ike_sas.iter().position(|s| s.icookie == header.icookie) else {
+        let Some(index) = self
+            .ike_sas
+            .iter()
+            .position(|s| s.icookie == header.icookie)
+        else {
             return false;
         };
         if !header.encrypted() {
@@ -93,17 +108,26 @@ impl IkePeer {
         };
         let rest_bytes: Vec<u8> = rest.iter().flat_map(|r| r.whole.iter().copied()).collect();
         if first.kind != payload::HASH
-            || !crypto::equal(first.body, &sa.prf_a(&[&header.message_id.to_be_bytes(), &rest_bytes]))
+            || !crypto::equal(
+                first.body,
+                &sa.prf_a(&[&header.message_id.to_be_bytes(), &rest_bytes]),
+            )
         {
             return false;
         }
         let icookie = sa.icookie;
         let p = Payloads(raws);
         self.peer_heard(out);
-        for n in p.all(payload::NOTIFY).filter_map(|b| wire::Notify::parse(b).ok()) {
+        for n in p
+            .all(payload::NOTIFY)
+            .filter_map(|b| wire::Notify::parse(b).ok())
+        {
             self.on_notify(icookie, &n, out);
         }
-        for d in p.all(payload::DELETE).filter_map(|b| wire::Delete::parse(b).ok()) {
+        for d in p
+            .all(payload::DELETE)
+            .filter_map(|b| wire::Delete::parse(b).ok())
+        {
             self.on_delete(&d, out);
         }
         true
@@ -111,7 +135,13 @@ impl IkePeer {
 
     /// Before keys exist a refusal comes in clear (RFC 2408 §5). Only
     /// taken for an SA we are negotiating, and it only ends that attempt.
-    fn on_plain_error(&mut self, index: usize, header: &Header, body: &[u8], out: &mut Vec<Output>) -> bool {
+    fn on_plain_error(
+        &mut self,
+        index: usize,
+        header: &Header,
+        body: &[u8],
+        out: &mut Vec<Output>,
+    ) -> bool {
         let sa = &self.ike_sas[index];
         if sa.is_established() || sa.role != Role::Initiator {
             return false;
@@ -128,7 +158,12 @@ impl IkePeer {
             return false;
         };
         let icookie = sa.icookie;
-        self.event(Event::Error { reason: refusal_reason(n.kind) }, out);
+        self.event(
+            Event::Error {
+                reason: refusal_reason(n.kind),
+            },
+            out,
+        );
         self.delete_ike_sa(icookie, "refused by the peer", false, out);
         true
     }
@@ -150,13 +185,21 @@ impl IkePeer {
                     .map(|q| q.message_id)
                     .collect();
                 for message_id in stale {
-                    out.push(Output::StopTimer(TimerKind::Retransmit { icookie, message_id }));
+                    out.push(Output::StopTimer(TimerKind::Retransmit {
+                        icookie,
+                        message_id,
+                    }));
                     self.quick.retain(|q| q.message_id != message_id);
                 }
                 for c in self.children.iter_mut() {
                     c.rekeying = false;
                 }
-                self.event(Event::Error { reason: refusal_reason(kind) }, out);
+                self.event(
+                    Event::Error {
+                        reason: refusal_reason(kind),
+                    },
+                    out,
+                );
             }
             _ => {}
         }
@@ -197,7 +240,13 @@ impl IkePeer {
 
     /// Remove a child SA, telling the peer if asked (with our inbound SPI,
     /// as strongSwan does).
-    pub(super) fn delete_child(&mut self, spi_in: u32, reason: &str, tell_peer: bool, out: &mut Vec<Output>) {
+    pub(super) fn delete_child(
+        &mut self,
+        spi_in: u32,
+        reason: &str,
+        tell_peer: bool,
+        out: &mut Vec<Output>,
+    ) {
         let Some(pos) = self.children.iter().position(|c| c.info.spi_in == spi_in) else {
             return;
         };
@@ -230,7 +279,13 @@ impl IkePeer {
 
     /// Remove an IKE SA, its exchanges and timers; tell the peer if asked
     /// and it was established. The last IKE SA takes the children along.
-    pub(super) fn delete_ike_sa(&mut self, icookie: u64, reason: &str, tell_peer: bool, out: &mut Vec<Output>) {
+    pub(super) fn delete_ike_sa(
+        &mut self,
+        icookie: u64,
+        reason: &str,
+        tell_peer: bool,
+        out: &mut Vec<Output>,
+    ) {
         let Some(sa) = self.ike_sas.iter().find(|s| s.icookie == icookie) else {
             return;
         };
@@ -264,14 +319,16 @@ impl IkePeer {
                 self.delete_child(spi, reason, false, out);
             }
             out.push(Output::StopTimer(TimerKind::Dpd));
-            out.push(Output::StopTimer(TimerKind::DpdTimeout));
         }
     }
 
     /// Forget an IKE SA quietly: timers off, exchanges under it gone.
     pub(super) fn drop_ike_sa(&mut self, icookie: u64, out: &mut Vec<Output>) {
         self.ike_sas.retain(|s| s.icookie != icookie);
-        out.push(Output::StopTimer(TimerKind::Retransmit { icookie, message_id: 0 }));
+        out.push(Output::StopTimer(TimerKind::Retransmit {
+            icookie,
+            message_id: 0,
+        }));
         out.push(Output::StopTimer(TimerKind::Phase1Rekey { icookie }));
         out.push(Output::StopTimer(TimerKind::Phase1Expire { icookie }));
         out.push(Output::StopTimer(TimerKind::HalfOpen { icookie }));
@@ -282,7 +339,10 @@ impl IkePeer {
             .map(|q| q.message_id)
             .collect();
         for message_id in gone {
-            out.push(Output::StopTimer(TimerKind::Retransmit { icookie, message_id }));
+            out.push(Output::StopTimer(TimerKind::Retransmit {
+                icookie,
+                message_id,
+            }));
         }
         self.quick.retain(|q| q.icookie != icookie);
     }
@@ -290,7 +350,11 @@ impl IkePeer {
     /// A new Main Mode replaces the current IKE SA; the old one stays
     /// until the new one stands.
     pub(super) fn rekey_phase1(&mut self, out: &mut Vec<Output>) {
-        if self.ike_sas.iter().any(|s| s.role == Role::Initiator && !s.is_established()) {
+        if self
+            .ike_sas
+            .iter()
+            .any(|s| s.role == Role::Initiator && !s.is_established())
+        {
             return;
         }
         self.start_main_mode(true, out);
@@ -302,10 +366,15 @@ impl IkePeer {
             return;
         }
         self.dpd.unanswered = 0;
-        out.push(Output::StopTimer(TimerKind::DpdTimeout));
+        self.dpd.silent = Duration::ZERO;
+        self.arm_dpd(self.config.dpd.delay, out);
+    }
+
+    fn arm_dpd(&mut self, after: Duration, out: &mut Vec<Output>) {
+        self.dpd.armed_for = after;
         out.push(Output::StartTimer {
             kind: TimerKind::Dpd,
-            after: self.config.dpd.delay,
+            after,
         });
     }
 
@@ -316,32 +385,31 @@ impl IkePeer {
         if !self.dpd_enabled() || self.current_ike_sa().is_none() {
             return;
         }
-        if self.dpd.unanswered > 0 {
-            self.dpd.unanswered = 0;
-            out.push(Output::StopTimer(TimerKind::DpdTimeout));
-        }
-        out.push(Output::StartTimer {
-            kind: TimerKind::Dpd,
-            after: self.config.dpd.delay,
-        });
+        self.dpd.unanswered = 0;
+        self.dpd.silent = Duration::ZERO;
+        self.arm_dpd(self.config.dpd.delay, out);
     }
 
-    /// `delay` of silence: probe (RFC 3706 §5.3), and again every `delay`
-    /// while unanswered. The first unanswered probe starts the timeout
-    /// clock, which ends `timeout` after the last sign of life (spec §1.2:
-    /// a 40 s timeout declares the peer dead 30 s after the first failed
-    /// keepalive).
+    /// The DPD timer measures silence. After `delay` of it: probe (RFC
+    /// 3706 §5.3), and again every `delay` while unanswered; once the
+    /// silence reaches `timeout` the peer is dead (spec §1.2: a 40 s
+    /// timeout declares it dead 30 s after the first failed keepalive).
     pub(super) fn on_dpd_timer(&mut self, out: &mut Vec<Output>) {
-        let Some(sa) = self.current_ike_sa() else { return };
+        let Some(sa) = self.current_ike_sa() else {
+            return;
+        };
         let (icookie, peer_dpd) = (sa.icookie, sa.peer_dpd);
         // RFC 3706 §5: only with a peer that announced DPD.
         if !peer_dpd {
             return;
         }
-        out.push(Output::StartTimer {
-            kind: TimerKind::Dpd,
-            after: self.config.dpd.delay,
-        });
+        self.dpd.silent = self.dpd.silent.saturating_add(self.dpd.armed_for);
+        if self.dpd.silent >= self.config.dpd.timeout {
+            self.declare_dead(out);
+            return;
+        }
+        let left = self.config.dpd.timeout.saturating_sub(self.dpd.silent);
+        self.arm_dpd(self.config.dpd.delay.min(left), out);
         if self.dpd.sequence == 0 {
             // RFC 3706 §5.4: a random start, then +1 per probe.
             self.dpd.sequence = self.rng.next_u32() >> 1 | 1;
@@ -352,18 +420,9 @@ impl IkePeer {
         self.send_notify(icookie, notify::R_U_THERE, seq.to_be_bytes().to_vec(), out);
         self.stats.dpd_probes += 1;
         self.dpd.unanswered += 1;
-        if self.dpd.unanswered == 1 {
-            out.push(Output::StartTimer {
-                kind: TimerKind::DpdTimeout,
-                after: self.config.dpd.timeout.saturating_sub(self.config.dpd.delay),
-            });
-        }
     }
 
-    pub(super) fn on_dpd_timeout(&mut self, out: &mut Vec<Output>) {
-        if self.dpd.unanswered == 0 || self.current_ike_sa().is_none() {
-            return;
-        }
+    fn declare_dead(&mut self, out: &mut Vec<Output>) {
         let retransmits = self.dpd.unanswered;
         self.event(
             Event::PeerDead {
@@ -396,7 +455,9 @@ fn refusal_reason(kind: u16) -> String {
             "authentication failed: pre-shared key mismatch? (the peer said {})",
             notify_name(kind)
         ),
-        notify::INVALID_ID_INFORMATION => "TS_UNACCEPTABLE (the peer said INVALID-ID-INFORMATION)".into(),
+        notify::INVALID_ID_INFORMATION => {
+            "TS_UNACCEPTABLE (the peer said INVALID-ID-INFORMATION)".into()
+        }
         other => format!("the peer said {}", notify_name(other)),
     }
 }

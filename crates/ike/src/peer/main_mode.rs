@@ -31,7 +31,10 @@ impl<'a> Payloads<'a> {
     }
 
     pub fn all(&self, kind: u8) -> impl Iterator<Item = &'a [u8]> + '_ {
-        self.0.iter().filter(move |r| r.kind == kind).map(|r| r.body)
+        self.0
+            .iter()
+            .filter(move |r| r.kind == kind)
+            .map(|r| r.body)
     }
 }
 
@@ -74,7 +77,12 @@ impl IkePeer {
     /// Message 1.
     pub(super) fn start_main_mode(&mut self, is_rekey: bool, out: &mut Vec<Output>) {
         let icookie = self.fresh_cookie();
-        let mut sa = IkeSa::new(Role::Initiator, icookie, self.config.local, self.config.remote);
+        let mut sa = IkeSa::new(
+            Role::Initiator,
+            icookie,
+            self.config.local,
+            self.config.remote,
+        );
         sa.is_rekey = is_rekey;
         let sa_payload = transforms::phase1_sa(&self.config.phase1, self.config.phase1_lifetime);
         let body = sa_payload.encode();
@@ -124,7 +132,11 @@ impl IkePeer {
         to: SocketAddr,
         out: &mut Vec<Output>,
     ) -> bool {
-        let Some(index) = self.ike_sas.iter().position(|s| s.icookie == header.icookie) else {
+        let Some(index) = self
+            .ike_sas
+            .iter()
+            .position(|s| s.icookie == header.icookie)
+        else {
             if header.rcookie == 0 && !header.encrypted() {
                 return self.responder_message1(header, body, raw, from, to, out);
             }
@@ -141,11 +153,15 @@ impl IkePeer {
             return false;
         }
         let result = match (sa.role, sa.state) {
-            (Role::Initiator, MainMode::SentMessage1) => self.initiator_message2(index, header, body, out),
+            (Role::Initiator, MainMode::SentMessage1) => {
+                self.initiator_message2(index, header, body, out)
+            }
             (Role::Initiator, MainMode::SentMessage3) => {
                 self.initiator_message4(index, header, body, from, to, out)
             }
-            (Role::Initiator, MainMode::SentMessage5) => self.initiator_message6(index, header, body, out),
+            (Role::Initiator, MainMode::SentMessage5) => {
+                self.initiator_message6(index, header, body, out)
+            }
             (Role::Responder, MainMode::SentMessage2) => {
                 self.responder_message3(index, header, body, raw, from, to, out)
             }
@@ -195,7 +211,10 @@ impl IkePeer {
         let Some((index, offer)) = select(&self.config.phase1, &offers) else {
             let offered: Vec<String> = offers
                 .iter()
-                .map(|o| o.suite.map_or_else(|| "unsupported".to_string(), |s| s.to_string()))
+                .map(|o| {
+                    o.suite
+                        .map_or_else(|| "unsupported".to_string(), |s| s.to_string())
+                })
                 .collect();
             let msg = plain_notify(header.icookie, 0, notify::NO_PROPOSAL_CHOSEN);
             self.send(to, from, &msg, out);
@@ -215,14 +234,18 @@ impl IkePeer {
             .proposals
             .iter()
             .find(|pr| pr.number == offer.proposal_number)
-            .and_then(|pr| pr.transforms.iter().find(|t| t.number == offer.transform_number))
+            .and_then(|pr| {
+                pr.transforms
+                    .iter()
+                    .find(|t| t.number == offer.transform_number)
+            })
             .cloned()
         else {
             return false;
         };
-        let lifetime = offer
-            .lifetime
-            .map_or(self.config.phase1_lifetime, |l| l.min(self.config.phase1_lifetime));
+        let lifetime = offer.lifetime.map_or(self.config.phase1_lifetime, |l| {
+            l.min(self.config.phase1_lifetime)
+        });
         let rcookie = self.fresh_cookie();
         let mut sa = IkeSa::new(Role::Responder, header.icookie, to, from);
         sa.rcookie = rcookie;
@@ -272,7 +295,13 @@ impl IkePeer {
     }
 
     /// Initiator, message 2 → message 3.
-    fn initiator_message2(&mut self, index: usize, header: &Header, body: &[u8], out: &mut Vec<Output>) -> Result<(), Refusal> {
+    fn initiator_message2(
+        &mut self,
+        index: usize,
+        header: &Header,
+        body: &[u8],
+        out: &mut Vec<Output>,
+    ) -> Result<(), Refusal> {
         let raws = wire::parse_chain(header.next_payload, body).map_err(drop_it)?;
         let p = Payloads(raws);
         let sa_body = p.first(payload::SA).ok_or(Refusal::Drop)?;
@@ -290,7 +319,9 @@ impl IkePeer {
         let lifetime = offers
             .first()
             .and_then(|o| o.lifetime)
-            .map_or(self.config.phase1_lifetime, |l| l.min(self.config.phase1_lifetime));
+            .map_or(self.config.phase1_lifetime, |l| {
+                l.min(self.config.phase1_lifetime)
+            });
         let nat_t_enabled = self.config.nat_traversal;
         let force = self.config.force_encapsulation;
         let dh = Dh::new(chosen.group, self.rng.as_mut());
@@ -426,9 +457,7 @@ impl IkePeer {
         sa.derive_keys(psk.as_bytes(), &gxy);
         // RFC 3947 §4: with a NAT on the path the initiator moves to 4500
         // at message 5; strongSwan's forced encapsulation moves anyway.
-        if sa.nat.supported
-            && (sa.nat.local_behind_nat || sa.nat.remote_behind_nat || force)
-        {
+        if sa.nat.supported && (sa.nat.local_behind_nat || sa.nat.remote_behind_nat || force) {
             sa.local = with_port(sa.local, NAT_T_PORT);
             sa.remote = with_port(sa.remote, NAT_T_PORT);
         }
@@ -453,7 +482,12 @@ impl IkePeer {
         }
         let iv = sa.iv.clone();
         let (msg, next_iv) = sa
-            .seal(sa.header(exchange::IDENTITY_PROTECTION, 0, 0), chain.first(), &chain.encode(), &iv)
+            .seal(
+                sa.header(exchange::IDENTITY_PROTECTION, 0, 0),
+                chain.first(),
+                &chain.encode(),
+                &iv,
+            )
             .map_err(drop_it)?;
         sa.iv = next_iv;
         sa.state = MainMode::SentMessage5;
@@ -512,7 +546,12 @@ impl IkePeer {
             chain.push(payload::HASH, hash_r);
             let iv = sa.iv.clone();
             let (msg, next_iv) = sa
-                .seal(sa.header(exchange::IDENTITY_PROTECTION, 0, 0), chain.first(), &chain.encode(), &iv)
+                .seal(
+                    sa.header(exchange::IDENTITY_PROTECTION, 0, 0),
+                    chain.first(),
+                    &chain.encode(),
+                    &iv,
+                )
                 .map_err(drop_it)?;
             sa.iv = next_iv;
             sa.state = MainMode::Established;
@@ -528,7 +567,13 @@ impl IkePeer {
     }
 
     /// Initiator, message 6: authenticate the responder; phase 1 is up.
-    fn initiator_message6(&mut self, index: usize, header: &Header, body: &[u8], out: &mut Vec<Output>) -> Result<(), Refusal> {
+    fn initiator_message6(
+        &mut self,
+        index: usize,
+        header: &Header,
+        body: &[u8],
+        out: &mut Vec<Output>,
+    ) -> Result<(), Refusal> {
         if !header.encrypted() {
             return Err(Refusal::Drop);
         }
@@ -566,7 +611,8 @@ impl IkePeer {
         let Some(sa) = self.ike_sas.iter().find(|s| s.icookie == icookie) else {
             return;
         };
-        let (rcookie, role, lifetime, nat, remote) = (sa.rcookie, sa.role, sa.lifetime, sa.nat, sa.remote);
+        let (rcookie, role, lifetime, nat, remote) =
+            (sa.rcookie, sa.role, sa.lifetime, sa.nat, sa.remote);
         let Some(proposal) = sa.proposal else { return };
         self.event(
             Event::Phase1Up {
@@ -631,7 +677,13 @@ impl IkePeer {
     }
 
     /// Aggressive Mode is refused (spec §1.2: Main Mode only).
-    pub(super) fn refuse_aggressive(&mut self, header: &Header, from: SocketAddr, to: SocketAddr, out: &mut Vec<Output>) -> bool {
+    pub(super) fn refuse_aggressive(
+        &mut self,
+        header: &Header,
+        from: SocketAddr,
+        to: SocketAddr,
+        out: &mut Vec<Output>,
+    ) -> bool {
         if header.rcookie != 0 {
             return false;
         }
@@ -652,7 +704,10 @@ impl IkePeer {
 /// so the peer believes in a NAT, as strongSwan does).
 fn push_nat_d(sa: &IkeSa, chain: &mut Chain, fake_source: Option<Vec<u8>>) {
     let i = sa.integrity();
-    chain.push(payload::NAT_D, crypto::nat_d(i, sa.icookie, sa.rcookie, &sa.remote));
+    chain.push(
+        payload::NAT_D,
+        crypto::nat_d(i, sa.icookie, sa.rcookie, &sa.remote),
+    );
     let source = fake_source.unwrap_or_else(|| crypto::nat_d(i, sa.icookie, sa.rcookie, &sa.local));
     chain.push(payload::NAT_D, source);
 }

@@ -216,6 +216,10 @@ pub struct Stats {
 struct Dpd {
     /// Probes sent since we last heard from the peer.
     unanswered: u32,
+    /// Silence so far, as measured by DPD timer expiries.
+    silent: Duration,
+    /// The wait the DPD timer was last armed with.
+    armed_for: Duration,
     sequence: u32,
 }
 
@@ -331,7 +335,13 @@ impl IkePeer {
         }
     }
 
-    fn on_datagram(&mut self, from: SocketAddr, to: SocketAddr, bytes: &[u8], out: &mut Vec<Output>) {
+    fn on_datagram(
+        &mut self,
+        from: SocketAddr,
+        to: SocketAddr,
+        bytes: &[u8],
+        out: &mut Vec<Output>,
+    ) {
         self.stats.received += 1;
         let bytes = if to.port() == NAT_T_PORT {
             match bytes.strip_prefix(&NON_ESP_MARKER[..]) {
@@ -350,9 +360,7 @@ impl IkePeer {
             return;
         };
         let handled = match header.exchange {
-            exchange::IDENTITY_PROTECTION => {
-                self.on_main_mode(&header, body, bytes, from, to, out)
-            }
+            exchange::IDENTITY_PROTECTION => self.on_main_mode(&header, body, bytes, from, to, out),
             exchange::AGGRESSIVE => self.refuse_aggressive(&header, from, to, out),
             exchange::QUICK_MODE => self.on_quick_mode(&header, body, bytes, from, to, out),
             exchange::INFORMATIONAL => self.on_informational(&header, body, from, to, out),
@@ -382,7 +390,6 @@ impl IkePeer {
                 self.delete_child(spi_in, "phase 2 lifetime expired", true, out);
             }
             TimerKind::Dpd => self.on_dpd_timer(out),
-            TimerKind::DpdTimeout => self.on_dpd_timeout(out),
             TimerKind::HalfOpen { icookie } => {
                 if let Some(sa) = self.ike_sas.iter().find(|s| s.icookie == icookie) {
                     if !sa.is_established() {
@@ -426,7 +433,12 @@ impl IkePeer {
     fn fresh_cookie(&mut self) -> u64 {
         loop {
             let c = self.rng.next_u64();
-            if c != 0 && !self.ike_sas.iter().any(|s| s.icookie == c || s.rcookie == c) {
+            if c != 0
+                && !self
+                    .ike_sas
+                    .iter()
+                    .any(|s| s.icookie == c || s.rcookie == c)
+            {
                 return c;
             }
         }
@@ -484,15 +496,24 @@ impl IkePeer {
         };
         let Some(p) = pending else { return };
         if p.tries >= tries_max {
-            let what = if message_id == 0 { "Main Mode" } else { "Quick Mode" };
-            let reason = format!(
-                "{what} timed out after {tries_max} retransmits: peer is not responding"
-            );
+            let what = if message_id == 0 {
+                "Main Mode"
+            } else {
+                "Quick Mode"
+            };
+            let reason =
+                format!("{what} timed out after {tries_max} retransmits: peer is not responding");
             if message_id == 0 {
-                self.event(Event::Error { reason: reason.clone() }, out);
+                self.event(
+                    Event::Error {
+                        reason: reason.clone(),
+                    },
+                    out,
+                );
                 self.drop_ike_sa(icookie, out);
             } else {
-                self.quick.retain(|q| !(q.icookie == icookie && q.message_id == message_id));
+                self.quick
+                    .retain(|q| !(q.icookie == icookie && q.message_id == message_id));
                 self.event(Event::Error { reason }, out);
             }
             return;
@@ -522,7 +543,6 @@ impl IkePeer {
             self.delete_ike_sa(c, reason, notify_peer, out);
         }
         out.push(Output::StopTimer(TimerKind::Dpd));
-        out.push(Output::StopTimer(TimerKind::DpdTimeout));
         self.dpd = Dpd::default();
     }
 

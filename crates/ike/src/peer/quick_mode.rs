@@ -81,7 +81,10 @@ fn split_hash<'a>(raws: &[Raw<'a>]) -> Option<(&'a [u8], Vec<u8>)> {
     if first.kind != payload::HASH {
         return None;
     }
-    Some((first.body, rest.iter().flat_map(|r| r.whole.iter().copied()).collect()))
+    Some((
+        first.body,
+        rest.iter().flat_map(|r| r.whole.iter().copied()).collect(),
+    ))
 }
 
 /// RFC 2407 §4.6.2.1 ID_IPV4_ADDR_SUBNET or ID_IPV4_ADDR.
@@ -97,7 +100,9 @@ fn selector_of(body: &[u8]) -> Option<Selector> {
             let len = u8::try_from(mask.leading_ones()).ok()?;
             Some(Selector::new(Ipv4Addr::new(*a, *b, *c, *d), len))
         }
-        (wire::ID_IPV4_ADDR, [a, b, c, d]) => Some(Selector::new(Ipv4Addr::new(*a, *b, *c, *d), 32)),
+        (wire::ID_IPV4_ADDR, [a, b, c, d]) => {
+            Some(Selector::new(Ipv4Addr::new(*a, *b, *c, *d), 32))
+        }
         _ => None,
     }
 }
@@ -122,12 +127,20 @@ fn host(a: SocketAddr) -> Selector {
 enum Refusal {
     Drop,
     /// Tell the peer (encrypted informational) and report.
-    Fail { notify: u16, reason: String },
+    Fail {
+        notify: u16,
+        reason: String,
+    },
 }
 
 impl IkePeer {
     /// Message 1 under the IKE SA `icookie`; `replaces` when rekeying.
-    pub(super) fn start_quick_mode(&mut self, icookie: u64, replaces: Option<u32>, out: &mut Vec<Output>) {
+    pub(super) fn start_quick_mode(
+        &mut self,
+        icookie: u64,
+        replaces: Option<u32>,
+        out: &mut Vec<Output>,
+    ) {
         let message_id = self.fresh_message_id();
         let spi_in = self.fresh_spi();
         let ni = self.nonce();
@@ -146,13 +159,25 @@ impl IkePeer {
         let force = self.config.force_encapsulation;
         let lifetime = self.config.phase2_lifetime;
         let (local_ts, remote_ts) = (self.config.local_ts, self.config.remote_ts);
-        let Some(sa) = self.ike_sas.iter().find(|s| s.icookie == icookie && s.is_established()) else {
+        let Some(sa) = self
+            .ike_sas
+            .iter()
+            .find(|s| s.icookie == icookie && s.is_established())
+        else {
             return;
         };
-        let udp = sa.nat.supported && (sa.nat.local_behind_nat || sa.nat.remote_behind_nat || force);
-        let mode = if udp { encap::UDP_TUNNEL } else { encap::TUNNEL };
+        let udp =
+            sa.nat.supported && (sa.nat.local_behind_nat || sa.nat.remote_behind_nat || force);
+        let mode = if udp {
+            encap::UDP_TUNNEL
+        } else {
+            encap::TUNNEL
+        };
         let mut rest = Chain::default();
-        rest.push(payload::SA, transforms::phase2_sa(&offered, spi_in, lifetime, mode).encode());
+        rest.push(
+            payload::SA,
+            transforms::phase2_sa(&offered, spi_in, lifetime, mode).encode(),
+        );
         rest.push(payload::NONCE, ni.clone());
         if let Some(dh) = &dh {
             rest.push(payload::KE, dh.public.clone());
@@ -298,7 +323,10 @@ impl IkePeer {
         let Some((index, chosen_offer)) = select(&self.config.phase2, &plain_offers) else {
             let names: Vec<String> = plain_offers
                 .iter()
-                .map(|o| o.suite.map_or_else(|| "unsupported".into(), |s| s.to_string()))
+                .map(|o| {
+                    o.suite
+                        .map_or_else(|| "unsupported".into(), |s| s.to_string())
+                })
                 .collect();
             return Err(Refusal::Fail {
                 notify: notify::NO_PROPOSAL_CHOSEN,
@@ -319,7 +347,9 @@ impl IkePeer {
         let mode = transforms::encapsulation(&full.transform).unwrap_or(encap::TUNNEL);
         let lifetime = chosen_offer
             .lifetime
-            .map_or(self.config.phase2_lifetime, |l| l.min(self.config.phase2_lifetime));
+            .map_or(self.config.phase2_lifetime, |l| {
+                l.min(self.config.phase2_lifetime)
+            });
         // Selectors: absent means the IKE addresses (RFC 2409 §5.5).
         let ids: Vec<&[u8]> = p.all(payload::ID).collect();
         let (remote_ts, local_ts) = match ids.as_slice() {
@@ -447,7 +477,8 @@ impl IkePeer {
             return Err(Refusal::Drop);
         }
         let p = Payloads(raws);
-        let answer = wire::Sa::parse(p.first(payload::SA).ok_or(Refusal::Drop)?).map_err(|_| Refusal::Drop)?;
+        let answer = wire::Sa::parse(p.first(payload::SA).ok_or(Refusal::Drop)?)
+            .map_err(|_| Refusal::Drop)?;
         let offers = transforms::phase2_offers(&answer);
         let [only] = offers.as_slice() else {
             return Err(Refusal::Drop);
@@ -458,7 +489,8 @@ impl IkePeer {
             .filter(|s| self.config.phase2.contains(s))
             .ok_or_else(|| Refusal::Fail {
                 notify: notify::NO_PROPOSAL_CHOSEN,
-                reason: "No proposal match: the responder chose an ESP transform we did not offer".into(),
+                reason: "No proposal match: the responder chose an ESP transform we did not offer"
+                    .into(),
             })?;
         let spi_out = only.spi.ok_or(Refusal::Drop)?;
         let nr = p.first(payload::NONCE).ok_or(Refusal::Drop)?.to_vec();
@@ -482,7 +514,10 @@ impl IkePeer {
                 })
             }
         };
-        let lifetime = only.offer.lifetime.map_or(q.lifetime, |l| l.min(q.lifetime));
+        let lifetime = only
+            .offer
+            .lifetime
+            .map_or(q.lifetime, |l| l.min(q.lifetime));
         let hash3 = sa.prf_a(&[&[0u8], &message_id.to_be_bytes(), &q.ni, &nr]);
         let mut chain = Chain::default();
         chain.push(payload::HASH, hash3);
@@ -508,7 +543,10 @@ impl IkePeer {
         q.pending = None;
         q.cache.remember(raw, from, msg.clone());
         self.send(from, to, &msg, out);
-        out.push(Output::StopTimer(TimerKind::Retransmit { icookie, message_id }));
+        out.push(Output::StopTimer(TimerKind::Retransmit {
+            icookie,
+            message_id,
+        }));
         self.install_child(sa_index, qi, out);
         Ok(())
     }
@@ -535,7 +573,10 @@ impl IkePeer {
         let q = &mut self.quick[qi];
         q.state = QuickState::Done;
         q.pending = None;
-        out.push(Output::StopTimer(TimerKind::Retransmit { icookie, message_id }));
+        out.push(Output::StopTimer(TimerKind::Retransmit {
+            icookie,
+            message_id,
+        }));
         self.install_child(sa_index, qi, out);
         Ok(())
     }

@@ -96,7 +96,9 @@ pub fn phase1_suite(t: &Transform) -> Option<Phase1Proposal> {
     {
         return None;
     }
-    let bits = t.attr(p1::KEY_LENGTH).map(|b| u16::try_from(b).unwrap_or(0));
+    let bits = t
+        .attr(p1::KEY_LENGTH)
+        .map(|b| u16::try_from(b).unwrap_or(0));
     Some(Phase1Proposal {
         cipher: Cipher::aes_from_bits(bits)?,
         integrity: Integrity::from_ike_hash_id(u16::try_from(t.attr(p1::HASH)?).ok()?)?,
@@ -119,7 +121,12 @@ pub fn phase1_offers(sa: &Sa) -> Vec<Offer<Phase1Proposal>> {
         .collect()
 }
 
-pub fn phase2_transform(number: u8, p: &Phase2Proposal, lifetime: Duration, mode: u64) -> Transform {
+pub fn phase2_transform(
+    number: u8,
+    p: &Phase2Proposal,
+    lifetime: Duration,
+    mode: u64,
+) -> Transform {
     let mut attributes = vec![
         attr(p2::LIFE_TYPE, SECONDS),
         attr(p2::LIFE_DURATION, secs(lifetime)),
@@ -162,7 +169,9 @@ pub fn phase2_suite(t: &Transform) -> Option<Phase2Proposal> {
     if t.id != wire::ESP_AES {
         return None;
     }
-    let bits = t.attr(p2::KEY_LENGTH).map(|b| u16::try_from(b).unwrap_or(0));
+    let bits = t
+        .attr(p2::KEY_LENGTH)
+        .map(|b| u16::try_from(b).unwrap_or(0));
     let pfs = match t.attr(p2::GROUP) {
         None => None,
         Some(g) => Some(DhGroup::from_number(u16::try_from(g).ok()?)?),
@@ -190,7 +199,9 @@ pub fn phase2_offers(sa: &Sa) -> Vec<Phase2Offer> {
         .iter()
         .filter(|p| p.protocol == wire::PROTO_ESP)
         .flat_map(|p| {
-            let spi = <[u8; 4]>::try_from(p.spi.as_slice()).ok().map(u32::from_be_bytes);
+            let spi = <[u8; 4]>::try_from(p.spi.as_slice())
+                .ok()
+                .map(u32::from_be_bytes);
             p.transforms.iter().map(move |t| Phase2Offer {
                 offer: Offer {
                     proposal_number: p.number,
@@ -225,7 +236,12 @@ mod tests {
     #[test]
     fn phase2_round_trip() {
         let ours = Phase2Proposal::cloud_defaults();
-        let sa = phase2_sa(&ours, 0x1234_5678, Duration::from_secs(3_600), encap::TUNNEL);
+        let sa = phase2_sa(
+            &ours,
+            0x1234_5678,
+            Duration::from_secs(3_600),
+            encap::TUNNEL,
+        );
         let offers = phase2_offers(&Sa::parse(&sa.encode()).unwrap());
         assert_eq!(offers.len(), ours.len());
         assert_eq!(offers[3].offer.suite, Some(ours[3]));
@@ -235,7 +251,11 @@ mod tests {
 
     #[test]
     fn triple_des_is_no_suite() {
-        let mut t = phase1_transform(1, &Phase1Proposal::cloud_defaults()[0], Duration::from_secs(1));
+        let mut t = phase1_transform(
+            1,
+            &Phase1Proposal::cloud_defaults()[0],
+            Duration::from_secs(1),
+        );
         t.attributes[0].value = 5; // 3DES-CBC
         assert_eq!(phase1_suite(&t), None);
     }

@@ -33,7 +33,12 @@ fn main_mode_and_quick_mode_give_mirrored_keys() {
         .events
         .iter()
         .find_map(|(_, e)| match e {
-            Event::Phase1Up { role, lifetime, nat, .. } => Some((*role, *lifetime, *nat)),
+            Event::Phase1Up {
+                role,
+                lifetime,
+                nat,
+                ..
+            } => Some((*role, *lifetime, *nat)),
             _ => None,
         })
         .unwrap();
@@ -44,10 +49,13 @@ fn main_mode_and_quick_mode_give_mirrored_keys() {
 
 #[test]
 fn cloud_never_sends_first() {
-    let mut sim = Sim::new(cloud_config(), PeerConfig {
-        startup: crate::config::StartupAction::Add,
-        ..customer_config()
-    });
+    let mut sim = Sim::new(
+        cloud_config(),
+        PeerConfig {
+            startup: crate::config::StartupAction::Add,
+            ..customer_config()
+        },
+    );
     sim.start(secs(600));
     assert!(sim.nodes[CLOUD_NODE].sent.is_empty());
     assert!(sim.nodes[CUSTOMER_NODE].sent.is_empty());
@@ -55,10 +63,13 @@ fn cloud_never_sends_first() {
 
 #[test]
 fn forced_encapsulation_floats_to_4500_and_the_responder_follows() {
-    let mut sim = Sim::new(cloud_config(), PeerConfig {
-        force_encapsulation: true,
-        ..customer_config()
-    });
+    let mut sim = Sim::new(
+        cloud_config(),
+        PeerConfig {
+            force_encapsulation: true,
+            ..customer_config()
+        },
+    );
     sim.start(secs(1));
     let sent = &sim.nodes[CUSTOMER_NODE].sent;
     // Messages 1 and 3 on 500, message 5 and Quick Mode on 4500 with the
@@ -71,7 +82,10 @@ fn forced_encapsulation_floats_to_4500_and_the_responder_follows() {
     let cloud_sent = &sim.nodes[CLOUD_NODE].sent;
     assert_eq!(cloud_sent[2].1.port(), NAT_T_PORT, "message 6 from 4500");
     assert_eq!(cloud_sent[2].2.port(), NAT_T_PORT);
-    let (c, g) = (&sim.children_up(CLOUD_NODE)[0].1, &sim.children_up(CUSTOMER_NODE)[0].1);
+    let (c, g) = (
+        &sim.children_up(CLOUD_NODE)[0].1,
+        &sim.children_up(CUSTOMER_NODE)[0].1,
+    );
     assert_mirrored(c, g);
     assert!(c.udp_encapsulation);
     assert_eq!(c.remote.port(), NAT_T_PORT);
@@ -99,13 +113,19 @@ fn aes256_sha256_modp2048_both_phases() {
         integrity: Integrity::Sha256,
         pfs: Some(DhGroup::Modp2048),
     };
-    let mut sim = Sim::new(cloud_config(), PeerConfig {
-        phase1: vec![strong1],
-        phase2: vec![strong2],
-        ..customer_config()
-    });
+    let mut sim = Sim::new(
+        cloud_config(),
+        PeerConfig {
+            phase1: vec![strong1],
+            phase2: vec![strong2],
+            ..customer_config()
+        },
+    );
     sim.start(secs(1));
-    let (c, g) = (&sim.children_up(CLOUD_NODE)[0].1, &sim.children_up(CUSTOMER_NODE)[0].1);
+    let (c, g) = (
+        &sim.children_up(CLOUD_NODE)[0].1,
+        &sim.children_up(CUSTOMER_NODE)[0].1,
+    );
     assert_mirrored(c, g);
     assert_eq!(c.proposal, strong2);
     assert_eq!(c.enc_key_in.as_bytes().len(), 32);

@@ -55,7 +55,11 @@ pub const CUSTOMER_NODE: usize = 1;
 impl Sim {
     /// Node 0 is the cloud, node 1 the customer gateway.
     pub fn new(cloud: PeerConfig, customer: PeerConfig) -> Sim {
-        let nodes = [(cloud, 1u64), (customer, 2u64)]
+        Sim::seeded(cloud, customer, [1, 2])
+    }
+
+    pub fn seeded(cloud: PeerConfig, customer: PeerConfig, seeds: [u64; 2]) -> Sim {
+        let nodes = [(cloud, seeds[0]), (customer, seeds[1])]
             .into_iter()
             .map(|(c, seed)| Node {
                 peer: IkePeer::new(c, Box::new(SeededRandom::new(seed))).unwrap(),
@@ -137,6 +141,24 @@ impl Sim {
         }
     }
 
+    /// Deliver one datagram in flight.
+    pub fn drain_one(&mut self) {
+        if let Some((from, to, bytes)) = self.queue.pop_front() {
+            if let Some(i) = self.node_at(to) {
+                let mut out = Vec::new();
+                self.nodes[i]
+                    .peer
+                    .handle(Input::Datagram { from, to, bytes }, &mut out);
+                self.apply(i, out);
+            }
+        }
+    }
+
+    /// Lose whatever is in flight.
+    pub fn drop_in_flight(&mut self) {
+        self.queue.clear();
+    }
+
     /// Fire timers in deadline order up to and including `until`.
     pub fn run_until(&mut self, until: Duration) {
         self.drain();
@@ -154,7 +176,9 @@ impl Sim {
             self.now = t;
             self.nodes[i].timers.remove(&kind);
             let mut out = Vec::new();
-            self.nodes[i].peer.handle(Input::TimerExpired(kind), &mut out);
+            self.nodes[i]
+                .peer
+                .handle(Input::TimerExpired(kind), &mut out);
             self.apply(i, out);
             self.drain();
         }
