@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use bytes::{BufMut, BytesMut};
 
-use crate::algorithms::{Cipher, CipherState, Integrity, IntegrityState, BLOCK_LEN, IV_LEN};
+use crate::algorithms::{
+    Cipher, CipherState, Integrity, IntegrityState, BLOCK_LEN, IV_LEN, MAX_ICV_LEN,
+};
 use crate::counters::Counters;
 use crate::error::{ConfigError, OpenError, SealError};
 use crate::iv::IvSource;
@@ -219,8 +221,9 @@ impl SecurityAssociation {
         let encrypted = self.aes.encrypt_in_place(&iv, &mut out[ct_start..]);
         debug_assert!(encrypted, "seal padded to whole blocks");
 
-        let tag = self.integrity.tag(&out[start..]);
-        out.put_slice(&tag.as_ref()[..icv_len]);
+        let mut icv = [0u8; MAX_ICV_LEN];
+        let icv = self.integrity.icv(&out[start..], &mut icv);
+        out.put_slice(icv);
 
         self.next_sequence += 1;
         self.counters.packets_out += 1;
