@@ -1,13 +1,22 @@
 #!/bin/sh
-# Capture a real strongSwan 5.9.8 IKEv1 Main Mode exchange (PSK,
-# aes128-sha1-modp1024, the AWS parameters) between two charons in two
-# network namespaces, and print the UDP payloads of the cleartext
-# messages 1-4 as hex. These are the byte vectors in ../vectors.rs.
+# Capture a real strongSwan 5.9.8 IKEv1 exchange (Main Mode PSK,
+# aes128-sha1-modp1024 with 28 800 s, then Quick Mode with PFS) between two
+# charons in two network namespaces (192.0.2.1 initiates, 192.0.2.2
+# responds). These are the byte vectors in ../vectors.rs.
 #
-#   sudo sh crates/isakmp/tests/capture/capture-main-mode.sh [OUTDIR]
+#   sh crates/isakmp/tests/capture/capture-main-mode.sh [OUTDIR]    (as root)
+#
+# Writes to OUTDIR: main-mode.pcap; ike.tsv (Main Mode 1-4 on port 500,
+# cleartext; printed at the end); udp.tsv (every UDP payload, the encrypted
+# ones on 4500 with the non-ESP marker: kernel-libipsec makes charon float
+# at message 5); plaintexts.txt (the cleartext of every encrypted message
+# from charon's enc=3 "plain =>" dumps); decoded.txt (tshark's view);
+# charon logs. Quick Mode completes on the wire but charon cannot install
+# the SAs here (no kernel ESP, libipsec policies refused): it then sends
+# N(NO-PROPOSAL-CHOSEN) and, at shutdown, Deletes — also useful vectors.
 #
 # Needs: strongswan strongswan-swanctl libcharon-extra-plugins tshark
-# (dumpcap). Root, because of namespaces. Cleans up after itself.
+# python3. Cleans up its namespaces and processes (by PID).
 # The cookies, KE values and nonces are random: each run gives new bytes.
 set -eu
 
