@@ -92,6 +92,9 @@ pub struct TunnelIp {
     next_port: u16,
     events: VecDeque<TcpEvent>,
     stats: Stats,
+    /// The latest `now` seen: a clock that steps back is held here, since
+    /// TCP timers assume time only moves forward.
+    clock: Duration,
 }
 
 impl TunnelIp {
@@ -107,6 +110,13 @@ impl TunnelIp {
             // One address on a fresh interface: the list has room.
             let _ = addrs.push(cidr);
         });
+        // Every packet leaves through the SA, whatever its destination (an
+        // on-premises host pinging across the tunnel, say), so everything
+        // off the inside network goes by a default route. On a bare IP
+        // medium the gateway is never resolved; it only has to be on-link.
+        if let Some(gateway) = on_link_neighbour(config.local, config.prefix_len) {
+            let _ = iface.routes_mut().add_default_ipv4_route(gateway);
+        }
         let next_port = EPHEMERAL_FIRST + (config.seed % u64::from(EPHEMERAL_COUNT)) as u16;
         Ok(TunnelIp {
             config,
@@ -119,6 +129,7 @@ impl TunnelIp {
             next_port,
             events: VecDeque::new(),
             stats: Stats::default(),
+            clock: Duration::ZERO,
         })
     }
 
@@ -296,6 +307,8 @@ impl TunnelIp {
 
     /// One turn of the stack, then the events it caused.
     fn turn(&mut self, now: Duration) {
+        self.clock = self.clock.max(now);
+        let now = self.clock;
         self.iface
             .poll(instant(now), &mut self.device, &mut self.sockets);
         self.take_accepted();
@@ -500,6 +513,13 @@ fn fin_received(state: TcpState) -> bool {
     )
 }
 
+/// Some other host address on the inside network, if it has one (a /31
+/// has two, RFC 3021; a /32 none).
+fn on_link_neighbour(local: Ipv4Addr, prefix_len: u8) -> Option<Ipv4Addr> {
+    let net = ipnet::Ipv4Net::new(local, prefix_len).ok()?;
+    net.hosts().find(|a| *a != local)
+}
+
 fn v4(end: IpEndpoint) -> SocketAddrV4 {
     let IpAddress::Ipv4(addr) = end.addr;
     SocketAddrV4::new(addr, end.port)
@@ -511,4 +531,30 @@ fn instant(now: Duration) -> Instant {
 
 fn duration(at: Instant) -> Duration {
     Duration::from_micros(u64::try_from(at.total_micros()).unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_route_points_at_the_other_end_of_the_inside_network() {
+        let a = Ipv4Addr::new(169, 254, 10, 1);
+        let b = Ipv4Addr::new(169, 254, 10, 2);
+        assert_eq!(on_link_neighbour(a, 30), Some(b));
+        assert_eq!(on_link_neighbour(b, 30), Some(a));
+        assert_eq!(
+            on_link_neighbour(Ipv4Addr::new(10, 0, 0, 1), 31),
+            Some(Ipv4Addr::new(10, 0, 0, 0))
+        );
+        assert_eq!(on_link_neighbour(a, 32), None);
+    }
+
+    #[test]
+    fn a_clock_stepping_back_is_held() {
+        let mut ip = TunnelIp::new(TunnelIpConfig::new(Ipv4Addr::new(169, 254, 10, 1))).unwrap();
+        ip.poll(Duration::from_secs(10));
+        assert!(ip.poll(Duration::from_secs(1)).is_empty());
+        assert_eq!(ip.clock, Duration::from_secs(10));
+    }
 }
