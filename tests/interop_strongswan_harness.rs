@@ -54,8 +54,6 @@ fn captures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/strongswan/captures")
 }
 
-const CAPTURE_STEM: &str = "ikev1-main-quick-aes128-sha1-modp1024";
-
 // ---------------------------------------------------------------------------
 // Unprivileged: configuration and parsers
 
@@ -258,6 +256,10 @@ struct Pair {
 }
 
 fn pair(lab: &Lab, level: LogLevel) -> Pair {
+    pair_with(lab, level, connection())
+}
+
+fn pair_with(lab: &Lab, level: LogLevel, tunnels: [VpnTunnel; 2]) -> Pair {
     let aws_ns = lab.netns("aws");
     let cgw_ns = lab.netns("cgw");
     // veth index 1: 198.51.100.1 (aws side) and .2 (cgw side).
@@ -271,7 +273,6 @@ fn pair(lab: &Lab, level: LogLevel) -> Pair {
         "dev",
         &link.a_if,
     ]);
-    let tunnels = connection();
     for t in &tunnels {
         add_inside_address(&aws_ns, t.aws_inside());
     }
@@ -427,19 +428,80 @@ fn both_tunnels_of_a_connection_come_up_and_carry_pings() {
     }
 }
 
+/// One proposal set to capture, and what tshark must then read.
+struct Suite {
+    /// File stem under interop/strongswan/captures/.
+    stem: &'static str,
+    ike: &'static str,
+    esp: &'static str,
+    /// Phase-1 attributes: encryption algorithm, key length, hash, auth
+    /// method, group, life duration (IKE attribute codes, RFC 2409 App. A).
+    phase1: [&'static str; 6],
+    /// Quick-mode attributes: encapsulation mode, group, life duration.
+    phase2: [&'static str; 3],
+    esp_encryption: &'static str,
+    esp_integrity: &'static str,
+}
+
+/// AWS's default, as in the downloadable configuration.
+const AWS_DEFAULT: Suite = Suite {
+    stem: "ikev1-main-quick-aes128-sha1-modp1024",
+    ike: "aes128-sha1-modp1024",
+    esp: "aes128-sha1-modp1024",
+    phase1: ["7", "128", "2", "1", "2", "28800"],
+    phase2: ["3", "2", "3600"],
+    esp_encryption: "",
+    esp_integrity: "",
+};
+
+/// The stronger set AWS also accepts (AES-256, SHA2-256, group 14):
+/// vectors for hybridlab's AES-256 / HMAC-SHA2-256-128 / MODP-2048 paths.
+const AES256_SHA256_MODP2048: Suite = Suite {
+    stem: "ikev1-main-quick-aes256-sha256-modp2048",
+    ike: "aes256-sha256-modp2048",
+    esp: "aes256-sha256-modp2048",
+    phase1: ["7", "256", "4", "1", "14", "28800"],
+    phase2: ["3", "14", "3600"],
+    esp_encryption: common::strongswan::TSHARK_AES_CBC,
+    esp_integrity: common::strongswan::TSHARK_HMAC_SHA256_128,
+};
+
 #[test]
 fn ikev1_exchange_capture_decrypts_with_logged_keys() {
-    let name = "ikev1_exchange_capture_decrypts_with_logged_keys";
+    capture_and_decrypt(
+        "ikev1_exchange_capture_decrypts_with_logged_keys",
+        &AWS_DEFAULT,
+    );
+}
+
+#[test]
+fn ikev1_aes256_sha256_modp2048_capture_decrypts_with_logged_keys() {
+    capture_and_decrypt(
+        "ikev1_aes256_sha256_modp2048_capture_decrypts_with_logged_keys",
+        &AES256_SHA256_MODP2048,
+    );
+}
+
+/// Brings both tunnels up with `suite`'s proposals, then captures tunnel 1
+/// coming up again alone (terminate, initiate, 3 pings) on the CGW's veth,
+/// takes the keys from the CGW's level-4 log and checks that tshark reads
+/// everything. `HYBRIDLAB_SAVE_CAPTURES=1` keeps the material in
+/// interop/strongswan/captures/.
+fn capture_and_decrypt(name: &str, suite: &Suite) {
     if !common::interop_enabled(name) {
         return;
     }
     common::strongswan::require(name);
     let lab = Lab::new("swancap");
-    let p = pair(&lab, LogLevel::Secrets);
+    let mut tunnels = connection();
+    for t in &mut tunnels {
+        t.ike_proposal = suite.ike.to_string();
+        t.esp_proposal = suite.esp.to_string();
+    }
+    let p = pair_with(&lab, LogLevel::Secrets, tunnels);
     let cgw = Charon::start_customer_gateway(&lab, &p.cgw_ns, &p.tunnels, LogLevel::Secrets);
     wait_both_up(&lab, &cgw, Instant::now());
 
-    // Capture tunnel 1 coming up again, alone, from the CGW's side.
     cgw.terminate("tunnel1").unwrap_or_else(|e| lab.fail(&e));
     lab.wait("tunnel1 gone at aws", Duration::from_secs(10), || {
         match p.aws.installed("tunnel1") {
@@ -474,41 +536,47 @@ fn ikev1_exchange_capture_decrypts_with_logged_keys() {
         dumps: ExchangeKeys::from_log(&log).unwrap_or_else(|e| lab.fail(&e)),
         spi_i2r: c.spi_out.clone(),
         spi_r2i: c.spi_in.clone(),
+        esp_encryption: suite.esp_encryption.to_string(),
+        esp_integrity: suite.esp_integrity.to_string(),
     };
-    check_capture_decrypts(&pcap, &keys, 3);
+    check_capture_decrypts(&pcap, &keys, suite, 3);
 
     if std::env::var_os("HYBRIDLAB_SAVE_CAPTURES").is_some_and(|v| v == "1") {
         let out = captures_dir();
+        let stem = suite.stem;
         fs::create_dir_all(&out).expect("captures dir");
-        let kept = out.join(format!("{CAPTURE_STEM}.pcap"));
+        let kept = out.join(format!("{stem}.pcap"));
         fs::copy(&pcap, &kept).expect("copy pcap");
         // dumpcap creates its file 0600; the repository copy is for everyone.
         fs::set_permissions(&kept, std::os::unix::fs::PermissionsExt::from_mode(0o644))
             .expect("chmod pcap");
-        fs::write(out.join(format!("{CAPTURE_STEM}.keys")), keys.to_text()).expect("keys");
-        fs::write(out.join(format!("{CAPTURE_STEM}.charon.log")), &log).expect("log");
+        fs::write(out.join(format!("{stem}.keys")), keys.to_text()).expect("keys");
+        fs::write(out.join(format!("{stem}.charon.log")), &log).expect("log");
         eprintln!("saved capture material in {}", out.display());
     }
 }
 
-/// The committed capture still decrypts with the committed keys (and so
-/// is usable as known-answer material).
+/// The committed captures still decrypt with the committed keys (and so
+/// are usable as known-answer material).
 #[test]
-fn committed_capture_decrypts_with_its_keys() {
-    let name = "committed_capture_decrypts_with_its_keys";
+fn committed_captures_decrypt_with_their_keys() {
+    let name = "committed_captures_decrypt_with_their_keys";
     if !common::interop_enabled(name) {
         return;
     }
     common::strongswan::require(name);
     let dir = captures_dir();
-    let text = fs::read_to_string(dir.join(format!("{CAPTURE_STEM}.keys"))).expect("keys file");
-    let keys = ExchangeKeys::from_text(&text).expect("keys parse");
-    check_capture_decrypts(&dir.join(format!("{CAPTURE_STEM}.pcap")), &keys, 3);
+    for suite in [&AWS_DEFAULT, &AES256_SHA256_MODP2048] {
+        let stem = suite.stem;
+        let text = fs::read_to_string(dir.join(format!("{stem}.keys"))).expect("keys file");
+        let keys = ExchangeKeys::from_text(&text).expect("keys parse");
+        check_capture_decrypts(&dir.join(format!("{stem}.pcap")), &keys, suite, 3);
+    }
 }
 
 /// Main mode (6 messages, 5 and 6 encrypted), quick mode (3, encrypted)
 /// and `pings` echo pairs in ESP-in-UDP, all readable with the keys.
-fn check_capture_decrypts(pcap: &Path, keys: &ExchangeKeys, pings: usize) {
+fn check_capture_decrypts(pcap: &Path, keys: &ExchangeKeys, suite: &Suite, pings: usize) {
     let opts = keys.tshark_options();
     let rows = |filter: &str, fields: &[&str]| {
         tshark_fields(pcap, &opts, filter, fields).unwrap_or_else(|e| panic!("{e}"))
@@ -517,7 +585,7 @@ fn check_capture_decrypts(pcap: &Path, keys: &ExchangeKeys, pings: usize) {
     assert_eq!(mm.len(), 6, "main mode messages: {mm:?}");
     let qm = rows("isakmp.exchangetype == 32", &["frame.number"]);
     assert_eq!(qm.len(), 3, "quick mode messages: {qm:?}");
-    // Phase-1 proposal (cleartext): AES-128, SHA, PSK, group 2, 28 800 s.
+    // Phase-1 proposal (cleartext in MM1/MM2).
     let p1 = rows(
         "isakmp.ike.attr.life_duration",
         &[
@@ -531,9 +599,9 @@ fn check_capture_decrypts(pcap: &Path, keys: &ExchangeKeys, pings: usize) {
     );
     assert_eq!(p1.len(), 2, "MM1 and MM2 carry the SA: {p1:?}");
     for r in &p1 {
-        assert_eq!(r, &["7", "128", "2", "1", "2", "28800"], "{p1:?}");
+        assert_eq!(r, &suite.phase1, "{p1:?}");
     }
-    // Decrypted MM5: the initiator's ID is its outside address.
+    // Decrypted MM5/MM6: the IDs are the outside addresses.
     let ids = rows(
         "isakmp.exchangetype == 2 && isakmp.id.data.ipv4_addr",
         &["isakmp.id.data.ipv4_addr"],
@@ -543,7 +611,7 @@ fn check_capture_decrypts(pcap: &Path, keys: &ExchangeKeys, pings: usize) {
         vec![keys.initiator_addr.as_str(), keys.responder_addr.as_str()],
         "MM5/MM6 decrypted"
     );
-    // Decrypted quick mode: UDP-encapsulated tunnel, PFS group 2, 3 600 s.
+    // Decrypted quick mode: UDP-encapsulated tunnel, PFS group, 3 600 s.
     let p2 = rows(
         "isakmp.ipsec.attr.life_duration",
         &[
@@ -554,7 +622,7 @@ fn check_capture_decrypts(pcap: &Path, keys: &ExchangeKeys, pings: usize) {
     );
     assert_eq!(p2.len(), 2, "QM1 and QM2 decrypted: {p2:?}");
     for r in &p2 {
-        assert_eq!(r, &["3", "2", "3600"], "{p2:?}");
+        assert_eq!(r, &suite.phase2, "{p2:?}");
     }
     // ESP in UDP 4500, decrypted and authenticated.
     let esp = rows("esp", &["esp.spi", "esp.icv_good", "icmp.type"]);

@@ -731,7 +731,15 @@ pub struct ExchangeKeys {
     /// ESP SPI the initiator sends with (the responder's inbound SPI).
     pub spi_i2r: String,
     pub spi_r2i: String,
+    /// ESP algorithms by their names in tshark's `esp_sa` table; empty =
+    /// AWS's default, `AES-CBC [RFC3602]` and `HMAC-SHA-1-96 [RFC2404]`.
+    pub esp_encryption: String,
+    pub esp_integrity: String,
 }
+
+pub const TSHARK_AES_CBC: &str = "AES-CBC [RFC3602]";
+pub const TSHARK_HMAC_SHA1_96: &str = "HMAC-SHA-1-96 [RFC2404]";
+pub const TSHARK_HMAC_SHA256_128: &str = "HMAC-SHA-256-128 [RFC4868]";
 
 /// Labels kept in [`ExchangeKeys::dumps`]: enough for tshark and for
 /// known-answer tests of the IKEv1 key derivation (RFC 2409 §5, §5.5).
@@ -786,10 +794,19 @@ impl ExchangeKeys {
     /// "initiator" keys protect initiator → responder traffic.
     pub fn tshark_options(&self) -> Vec<String> {
         let get = |l: &str| self.dump(l).unwrap_or_default().to_string();
+        let or = |v: &str, default: &str| {
+            if v.is_empty() {
+                default.to_string()
+            } else {
+                v.to_string()
+            }
+        };
+        let encr = or(&self.esp_encryption, TSHARK_AES_CBC);
+        let integ = or(&self.esp_integrity, TSHARK_HMAC_SHA1_96);
         let esp = |src: &str, dst: &str, spi: &str, enc: String, auth: String| {
             format!(
-                "uat:esp_sa:\"IPv4\",\"{src}\",\"{dst}\",\"0x{spi}\",\"AES-CBC [RFC3602]\",\
-                 \"0x{enc}\",\"HMAC-SHA-1-96 [RFC2404]\",\"0x{auth}\""
+                "uat:esp_sa:\"IPv4\",\"{src}\",\"{dst}\",\"0x{spi}\",\"{encr}\",\
+                 \"0x{enc}\",\"{integ}\",\"0x{auth}\""
             )
         };
         let opts = vec![
@@ -836,7 +853,12 @@ impl ExchangeKeys {
             ("responder_cookie", &self.responder_cookie),
             ("esp_spi_initiator_to_responder", &self.spi_i2r),
             ("esp_spi_responder_to_initiator", &self.spi_r2i),
+            ("esp_encryption", &self.esp_encryption),
+            ("esp_integrity", &self.esp_integrity),
         ] {
+            if v.is_empty() {
+                continue;
+            }
             let _ = writeln!(s, "{k} = {v}");
         }
         for (label, value) in &self.dumps {
@@ -864,6 +886,8 @@ impl ExchangeKeys {
                 "responder_cookie" => keys.responder_cookie = v,
                 "esp_spi_initiator_to_responder" => keys.spi_i2r = v,
                 "esp_spi_responder_to_initiator" => keys.spi_r2i = v,
+                "esp_encryption" => keys.esp_encryption = v,
+                "esp_integrity" => keys.esp_integrity = v,
                 label => keys.dumps.push((label.to_string(), v)),
             }
         }
