@@ -1,9 +1,8 @@
 //! An installed IPsec SA pair and its keys (RFC 2409 §5.5).
 
 use super::{ChildSaInfo, Key};
-use crate::crypto;
+use crate::crypto::Phase1Keys;
 use crate::proposal::Phase2Proposal;
-use crate::wire::PROTO_ESP;
 use zeroize::Zeroizing;
 
 pub(super) struct Child {
@@ -25,11 +24,9 @@ pub(super) struct Keys {
     pub integ_out: Key,
 }
 
-#[allow(clippy::too_many_arguments)]
 pub(super) fn derive(
     proposal: &Phase2Proposal,
-    prf: crate::proposal::Integrity,
-    skeyid_d: &[u8],
+    keys: &Phase1Keys,
     gxy: Option<&[u8]>,
     spi_in: u32,
     spi_out: u32,
@@ -37,20 +34,16 @@ pub(super) fn derive(
     nr: &[u8],
 ) -> Keys {
     let enc_len = proposal.cipher.key_len();
-    let len = enc_len + proposal.integrity.output_len();
-    let split = |m: Zeroizing<Vec<u8>>| {
-        let (e, a) = m.split_at(enc_len.min(m.len()));
+    let integ_len = proposal.integrity.output_len();
+    let one = |spi| {
+        let k = keys.esp_keys(gxy, spi, (ni, nr), enc_len, integ_len);
         (
-            Key(Zeroizing::new(e.to_vec())),
-            Key(Zeroizing::new(a.to_vec())),
+            Key(Zeroizing::new(k.encryption.as_bytes().to_vec())),
+            Key(Zeroizing::new(k.integrity.as_bytes().to_vec())),
         )
     };
-    let (enc_in, integ_in) = split(crypto::keymat(
-        prf, skeyid_d, gxy, PROTO_ESP, spi_in, ni, nr, len,
-    ));
-    let (enc_out, integ_out) = split(crypto::keymat(
-        prf, skeyid_d, gxy, PROTO_ESP, spi_out, ni, nr, len,
-    ));
+    let (enc_in, integ_in) = one(spi_in);
+    let (enc_out, integ_out) = one(spi_out);
     Keys {
         enc_in,
         integ_in,

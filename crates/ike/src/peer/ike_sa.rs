@@ -3,10 +3,12 @@
 //! chaining).
 
 use super::{NatStatus, Role};
-use crate::crypto::{self, CryptoError, Dh, Phase1Keys, AES_BLOCK};
+use crate::crypto::{self, AuthContext, CryptoError, Dh, Iv, Phase1Keys};
 use crate::proposal::{Cipher, Integrity, Phase1Proposal};
 use crate::wire::{Header, HEADER_LEN};
 use bytes::{BufMut, Bytes, BytesMut};
+use hybridlab_ike_crypto::cipher::pad;
+use hybridlab_ike_crypto::ikev1::{phase1_iv, phase2_iv};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -74,7 +76,7 @@ pub(super) struct IkeSa {
     pub keys: Option<Phase1Keys>,
     /// The phase 1 IV: chained through Main Mode; after message 6 the last
     /// ciphertext block, from which phase 2 IVs are derived.
-    pub iv: Vec<u8>,
+    pub iv: Iv,
     /// The peer sent the RFC 3947 vendor ID.
     pub peer_nat_t: bool,
     /// The peer sent the RFC 3706 vendor ID.
@@ -107,7 +109,7 @@ impl IkeSa {
             ni: Vec::new(),
             nr: Vec::new(),
             keys: None,
-            iv: Vec::new(),
+            iv: [0; crypto::BLOCK_LEN],
             peer_nat_t: false,
             peer_dpd: false,
             nat: NatStatus::default(),
@@ -131,9 +133,9 @@ impl IkeSa {
 
     /// RFC 2409 §5 and Appendix B: SKEYID… from g^xy, and the first IV,
     /// hash(g^xi | g^xr) cut to the block size.
-    pub fn derive_keys(&mut self, psk: &[u8], gxy: &[u8]) {
+    pub fn derive_keys(&mut self, psk: &[u8], gxy: &[u8]) -> Result<(), CryptoError> {
         let i = self.integrity();
-        self.keys = Some(Phase1Keys::derive(
+        self.keys = Some(crypto::derive_phase1(
             i,
             self.cipher(),
             psk,
@@ -142,40 +144,59 @@ impl IkeSa {
             gxy,
             self.icookie,
             self.rcookie,
-        ));
-        let mut iv = crypto::hash(i, &[&self.ke_i, &self.ke_r]);
-        iv.truncate(AES_BLOCK);
-        self.iv = iv;
+        )?);
+        self.iv = phase1_iv(crypto::hash_alg(i), &self.ke_i, &self.ke_r);
+        Ok(())
     }
 
     /// RFC 2409 Appendix B: the IV of a phase 2 or informational exchange,
     /// hash(last phase 1 CBC block | M-ID).
-    pub fn exchange_iv(&self, message_id: u32) -> Vec<u8> {
-        let mut iv = crypto::hash(self.integrity(), &[&self.iv, &message_id.to_be_bytes()]);
-        iv.truncate(AES_BLOCK);
-        iv
+    pub fn exchange_iv(&self, message_id: u32) -> Iv {
+        phase2_iv(crypto::hash_alg(self.integrity()), &self.iv, message_id)
     }
 
-    /// RFC 2409 §5.4 HASH_I / HASH_R with pre-shared keys:
-    /// prf(SKEYID, g^x(own) | g^x(other) | CKY-own | CKY-other | SAi_b | ID_b).
+    /// RFC 2409 §5.4 HASH_I or HASH_R with pre-shared keys.
     pub fn auth_hash(&self, of: Role, id_body: &[u8]) -> Vec<u8> {
         let Some(keys) = &self.keys else {
             return Vec::new();
         };
         let (ci, cr) = (self.icookie.to_be_bytes(), self.rcookie.to_be_bytes());
-        let parts: [&[u8]; 6] = match of {
-            Role::Initiator => [&self.ke_i, &self.ke_r, &ci, &cr, &self.sa_i_b, id_body],
-            Role::Responder => [&self.ke_r, &self.ke_i, &cr, &ci, &self.sa_i_b, id_body],
+        let c = AuthContext {
+            g_xi: &self.ke_i,
+            g_xr: &self.ke_r,
+            cky_i: &ci,
+            cky_r: &cr,
+            sai_b: &self.sa_i_b,
         };
-        crypto::prf(self.integrity(), &keys.skeyid, &parts).to_vec()
+        match of {
+            Role::Initiator => keys.hash_i(&c, id_body),
+            Role::Responder => keys.hash_r(&c, id_body),
+        }
     }
 
-    /// prf(SKEYID_a, parts): the hashes of Quick Mode and Informational.
-    pub fn prf_a(&self, parts: &[&[u8]]) -> Vec<u8> {
-        match &self.keys {
-            Some(k) => crypto::prf(self.integrity(), &k.skeyid_a, parts).to_vec(),
-            None => Vec::new(),
-        }
+    /// RFC 2409 §5.5 HASH(1) and §5.7 Informational HASH(1):
+    /// prf(SKEYID_a, M-ID | payloads after the HASH).
+    pub fn hash1(&self, message_id: u32, after_hash: &[u8]) -> Vec<u8> {
+        self.keys
+            .as_ref()
+            .map(|k| k.quick_hash1(message_id, after_hash))
+            .unwrap_or_default()
+    }
+
+    /// RFC 2409 §5.5 HASH(2) = prf(SKEYID_a, M-ID | Ni_b | payloads after).
+    pub fn hash2(&self, message_id: u32, ni: &[u8], after_hash: &[u8]) -> Vec<u8> {
+        self.keys
+            .as_ref()
+            .map(|k| k.quick_hash2(message_id, ni, after_hash))
+            .unwrap_or_default()
+    }
+
+    /// RFC 2409 §5.5 HASH(3) = prf(SKEYID_a, 0 | M-ID | Ni_b | Nr_b).
+    pub fn hash3(&self, message_id: u32, ni: &[u8], nr: &[u8]) -> Vec<u8> {
+        self.keys
+            .as_ref()
+            .map(|k| k.quick_hash3(message_id, ni, nr))
+            .unwrap_or_default()
     }
 
     pub fn header(&self, exchange: u8, message_id: u32, flags: u8) -> Header {
@@ -196,37 +217,26 @@ impl IkeSa {
         mut header: Header,
         first: u8,
         chain: &[u8],
-        iv: &[u8],
-    ) -> Result<(Bytes, Vec<u8>), CryptoError> {
-        let keys = self.keys.as_ref().ok_or(CryptoError::KeyLength)?;
+        iv: &Iv,
+    ) -> Result<(Bytes, Iv), CryptoError> {
+        let keys = self.keys.as_ref().ok_or(CryptoError::Cipher)?;
         let mut plain = chain.to_vec();
-        // Zero padding to the block size (RFC 2408 §3.1 / §3.3); the
+        // Zero padding, always at least one octet, as strongSwan pads; the
         // receiver finds the end through the payload chain.
-        let pad = (AES_BLOCK - plain.len() % AES_BLOCK) % AES_BLOCK;
-        plain.resize(plain.len() + pad, 0);
-        crypto::encrypt(&keys.enc_key, iv, &mut plain)?;
-        let last = plain
-            .get(plain.len().saturating_sub(AES_BLOCK)..)
-            .unwrap_or_default()
-            .to_vec();
+        pad(&mut plain);
+        let (cipher, next) = keys.cipher().encrypt(iv, &plain)?;
         header.next_payload = first;
         header.flags |= crate::wire::FLAG_ENCRYPTION;
-        let mut out = BytesMut::with_capacity(HEADER_LEN + plain.len());
-        header.write(HEADER_LEN + plain.len(), &mut out);
-        out.put_slice(&plain);
-        Ok((out.freeze(), last))
+        let mut out = BytesMut::with_capacity(HEADER_LEN + cipher.len());
+        header.write(HEADER_LEN + cipher.len(), &mut out);
+        out.put_slice(&cipher);
+        Ok((out.freeze(), next))
     }
 
     /// Decrypt a message body under `iv`: the plaintext and the last
     /// ciphertext block.
-    pub fn open(&self, body: &[u8], iv: &[u8]) -> Result<(Vec<u8>, Vec<u8>), CryptoError> {
-        let keys = self.keys.as_ref().ok_or(CryptoError::KeyLength)?;
-        let mut plain = body.to_vec();
-        crypto::decrypt(&keys.enc_key, iv, &mut plain)?;
-        let last = body
-            .get(body.len().saturating_sub(AES_BLOCK)..)
-            .unwrap_or_default()
-            .to_vec();
-        Ok((plain, last))
+    pub fn open(&self, body: &[u8], iv: &Iv) -> Result<(Vec<u8>, Iv), CryptoError> {
+        let keys = self.keys.as_ref().ok_or(CryptoError::Cipher)?;
+        keys.cipher().decrypt(iv, body)
     }
 }

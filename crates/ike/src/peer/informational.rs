@@ -30,7 +30,7 @@ impl IkePeer {
         else {
             return;
         };
-        let hash = sa.prf_a(&[&message_id.to_be_bytes(), &rest.encode()]);
+        let hash = sa.hash1(message_id, &rest.encode());
         let mut chain = Chain::default();
         chain.push(payload::HASH, hash);
         chain.0.extend(rest.0);
@@ -108,10 +108,7 @@ impl IkePeer {
         };
         let rest_bytes: Vec<u8> = rest.iter().flat_map(|r| r.whole.iter().copied()).collect();
         if first.kind != payload::HASH
-            || !crypto::equal(
-                first.body,
-                &sa.prf_a(&[&header.message_id.to_be_bytes(), &rest_bytes]),
-            )
+            || !crypto::equal(first.body, &sa.hash1(header.message_id, &rest_bytes))
         {
             return false;
         }

@@ -324,7 +324,7 @@ impl IkePeer {
             });
         let nat_t_enabled = self.config.nat_traversal;
         let force = self.config.force_encapsulation;
-        let dh = Dh::new(chosen.group, self.rng.as_mut());
+        let dh = Dh::new(chosen.group, self.rng.as_mut()).map_err(drop_it)?;
         let ni = self.nonce();
         let mut fake = vec![0u8; chosen.integrity.output_len()];
         self.rng.fill(&mut fake);
@@ -378,7 +378,7 @@ impl IkePeer {
             return Err(Refusal::Drop);
         }
         let group = self.ike_sas[index].proposal.ok_or(Refusal::Drop)?.group;
-        let dh = Dh::new(group, self.rng.as_mut());
+        let dh = Dh::new(group, self.rng.as_mut()).map_err(drop_it)?;
         let gxy = dh.shared(ke).map_err(|e| Refusal::Fail {
             notify: Some(notify::INVALID_PAYLOAD_TYPE),
             reason: format!("Main Mode message 3: {e}"),
@@ -399,7 +399,7 @@ impl IkePeer {
         if sa.nat.supported {
             detect_nat(sa, &nat_d, from, to);
         }
-        sa.derive_keys(psk.as_bytes(), &gxy);
+        sa.derive_keys(psk.as_bytes(), &gxy).map_err(drop_it)?;
         let mut chain = Chain::default();
         chain.push(payload::KE, sa.ke_r.clone());
         chain.push(payload::NONCE, sa.nr.clone());
@@ -454,7 +454,7 @@ impl IkePeer {
         if sa.nat.supported {
             detect_nat(sa, &nat_d, from, to);
         }
-        sa.derive_keys(psk.as_bytes(), &gxy);
+        sa.derive_keys(psk.as_bytes(), &gxy).map_err(drop_it)?;
         // RFC 3947 §4: with a NAT on the path the initiator moves to 4500
         // at message 5; strongSwan's forced encapsulation moves anyway.
         if sa.nat.supported && (sa.nat.local_behind_nat || sa.nat.remote_behind_nat || force) {
@@ -480,7 +480,7 @@ impl IkePeer {
                 .encode(),
             );
         }
-        let iv = sa.iv.clone();
+        let iv = sa.iv;
         let (msg, next_iv) = sa
             .seal(
                 sa.header(exchange::IDENTITY_PROTECTION, 0, 0),
@@ -544,7 +544,7 @@ impl IkePeer {
             let mut chain = Chain::default();
             chain.push(payload::ID, id);
             chain.push(payload::HASH, hash_r);
-            let iv = sa.iv.clone();
+            let iv = sa.iv;
             let (msg, next_iv) = sa
                 .seal(
                     sa.header(exchange::IDENTITY_PROTECTION, 0, 0),

@@ -44,7 +44,7 @@ pub(super) struct QuickExchange {
     pub role: Role,
     pub state: QuickState,
     /// The CBC chain of this exchange (RFC 2409 Appendix B).
-    pub iv: Vec<u8>,
+    pub iv: crate::crypto::Iv,
     pub proposal: Option<Phase2Proposal>,
     pub lifetime: Duration,
     pub spi_in: u32,
@@ -155,7 +155,10 @@ impl IkePeer {
             .filter(|p| p.pfs == first.pfs)
             .copied()
             .collect();
-        let dh = first.pfs.map(|g| Dh::new(g, self.rng.as_mut()));
+        let dh = match first.pfs.map(|g| Dh::new(g, self.rng.as_mut())).transpose() {
+            Ok(dh) => dh,
+            Err(_) => return,
+        };
         let force = self.config.force_encapsulation;
         let lifetime = self.config.phase2_lifetime;
         let (local_ts, remote_ts) = (self.config.local_ts, self.config.remote_ts);
@@ -184,7 +187,7 @@ impl IkePeer {
         }
         rest.push(payload::ID, id_of(&local_ts));
         rest.push(payload::ID, id_of(&remote_ts));
-        let hash = sa.prf_a(&[&message_id.to_be_bytes(), &rest.encode()]);
+        let hash = sa.hash1(message_id, &rest.encode());
         let mut chain = Chain::default();
         chain.push(payload::HASH, hash);
         chain.0.extend(rest.0);
@@ -301,7 +304,7 @@ impl IkePeer {
         let (plain, last_block) = sa.open(body, &iv).map_err(|_| Refusal::Drop)?;
         let raws = wire::parse_chain(header.next_payload, &plain).map_err(|_| Refusal::Drop)?;
         let (hash, rest) = split_hash(&raws).ok_or(Refusal::Drop)?;
-        if !crypto::equal(hash, &sa.prf_a(&[&message_id.to_be_bytes(), &rest])) {
+        if !crypto::equal(hash, &sa.hash1(message_id, &rest)) {
             return Err(Refusal::Drop);
         }
         let p = Payloads(raws);
@@ -376,7 +379,7 @@ impl IkePeer {
         let (dh, gxy) = match (chosen.pfs, p.first(payload::KE)) {
             (None, _) => (None, None),
             (Some(g), Some(ke)) => {
-                let dh = Dh::new(g, self.rng.as_mut());
+                let dh = Dh::new(g, self.rng.as_mut()).map_err(|_| Refusal::Drop)?;
                 let gxy = dh.shared(ke).map_err(|e| Refusal::Fail {
                     notify: notify::INVALID_PAYLOAD_TYPE,
                     reason: format!("Quick Mode KE: {e}"),
@@ -413,7 +416,7 @@ impl IkePeer {
         for id in &ids {
             rest.push(payload::ID, id.to_vec());
         }
-        let hash = sa.prf_a(&[&message_id.to_be_bytes(), &ni, &rest.encode()]);
+        let hash = sa.hash2(message_id, &ni, &rest.encode());
         let mut chain = Chain::default();
         chain.push(payload::HASH, hash);
         chain.0.extend(rest.0);
@@ -473,7 +476,7 @@ impl IkePeer {
         let (plain, last_block) = sa.open(body, &q.iv).map_err(|_| Refusal::Drop)?;
         let raws = wire::parse_chain(header.next_payload, &plain).map_err(|_| Refusal::Drop)?;
         let (hash, rest) = split_hash(&raws).ok_or(Refusal::Drop)?;
-        if !crypto::equal(hash, &sa.prf_a(&[&message_id.to_be_bytes(), &q.ni, &rest])) {
+        if !crypto::equal(hash, &sa.hash2(message_id, &q.ni, &rest)) {
             return Err(Refusal::Drop);
         }
         let p = Payloads(raws);
@@ -518,7 +521,7 @@ impl IkePeer {
             .offer
             .lifetime
             .map_or(q.lifetime, |l| l.min(q.lifetime));
-        let hash3 = sa.prf_a(&[&[0u8], &message_id.to_be_bytes(), &q.ni, &nr]);
+        let hash3 = sa.hash3(message_id, &q.ni, &nr);
         let mut chain = Chain::default();
         chain.push(payload::HASH, hash3);
         let (msg, _) = sa
@@ -565,7 +568,7 @@ impl IkePeer {
         let (plain, _) = sa.open(body, &q.iv).map_err(|_| Refusal::Drop)?;
         let raws = wire::parse_chain(header.next_payload, &plain).map_err(|_| Refusal::Drop)?;
         let (hash, _) = split_hash(&raws).ok_or(Refusal::Drop)?;
-        let expected = sa.prf_a(&[&[0u8], &message_id.to_be_bytes(), &q.ni, &q.nr]);
+        let expected = sa.hash3(message_id, &q.ni, &q.nr);
         if !crypto::equal(hash, &expected) {
             return Err(Refusal::Drop);
         }
@@ -591,8 +594,7 @@ impl IkePeer {
         let (ni, nr) = (q.ni.as_slice(), q.nr.as_slice());
         let k = child::derive(
             &proposal,
-            sa.integrity(),
-            &keys.skeyid_d,
+            keys,
             q.gxy.as_ref().map(|g| g.as_slice()),
             q.spi_in,
             q.spi_out,
