@@ -3,12 +3,13 @@
 //! over a VPN tunnel's inside addresses: TCP from smoltcp, BGP from
 //! `hybridlab_bgp`, everything on one virtual clock.
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use hybridlab_bgp::packet::{AsPath, Origin, PathAttributes, Prefix};
 use hybridlab_bgp::router::{PeerConfig, PeerId, Router, RouterConfig, RouterOutput};
 use hybridlab_bgp::session::{
     ConnId, SessionConfig, SessionInput, SessionOutput, State, TimerKind,
 };
+use hybridlab_esp::{Cipher, Integrity, SaParams, SecurityAssociation, NEXT_HEADER_IPV4};
 use hybridlab_tunnel_ip::{BgpTransport, TunnelIp, TunnelIpConfig};
 use std::collections::{BTreeMap, VecDeque};
 use std::net::{IpAddr, Ipv4Addr};
@@ -157,6 +158,69 @@ struct Lab {
     /// While set, the tunnel loses every packet (an SA gone, a cut path).
     cut: bool,
     packets: u64,
+    /// When set, every packet is sealed into ESP and opened again.
+    esp: Option<Esp>,
+}
+
+/// The tunnel's SA pair as AWS sets it up: AES-128-CBC, HMAC-SHA1-96.
+/// One SA per direction; each end holds the outbound one and its peer the
+/// matching inbound one.
+struct Esp {
+    to_customer: (SecurityAssociation, SecurityAssociation),
+    to_cloud: (SecurityAssociation, SecurityAssociation),
+    next_iv: u64,
+    largest_outer: usize,
+    opened: u64,
+}
+
+impl Esp {
+    fn new() -> Self {
+        let sa = |spi: u32, k: u8| {
+            let enc = [k; 16];
+            let auth = [k ^ 0x5a; 20];
+            let params = SaParams::new(spi, Cipher::Aes128Cbc, &enc, Integrity::HmacSha1_96, &auth);
+            (
+                SecurityAssociation::new(&params).unwrap(),
+                SecurityAssociation::new(&params).unwrap(),
+            )
+        };
+        Esp {
+            to_customer: sa(0xc000_0001, 1),
+            to_cloud: sa(0xcafe_0002, 2),
+            next_iv: 0,
+            largest_outer: 0,
+            opened: 0,
+        }
+    }
+
+    /// Seals `inner` with the sender's SA and opens it with the receiver's.
+    fn carry(&mut self, to_cloud: bool, inner: &[u8]) -> Vec<u8> {
+        // Test IVs: distinct per packet, which is all CBC needs to round-trip.
+        let mut counter = self.next_iv;
+        self.next_iv += 1;
+        let mut ivs = |iv: &mut [u8; 16]| {
+            iv[..8].copy_from_slice(&counter.to_be_bytes());
+            counter += 1;
+            Ok(())
+        };
+        let (seal, open) = if to_cloud {
+            let (a, b) = &mut self.to_cloud;
+            (a, b)
+        } else {
+            let (a, b) = &mut self.to_customer;
+            (a, b)
+        };
+        let mut esp = BytesMut::new();
+        seal.seal(inner, NEXT_HEADER_IPV4, &mut ivs, &mut esp)
+            .unwrap();
+        // Outer IPv4 (20) and the NAT-T UDP header (8, RFC 3948).
+        self.largest_outer = self.largest_outer.max(esp.len() + 28);
+        let mut out = BytesMut::new();
+        let opened = open.open(&esp, &mut out).unwrap();
+        assert_eq!(opened.next_header, NEXT_HEADER_IPV4);
+        self.opened += 1;
+        out.to_vec()
+    }
 }
 
 impl Lab {
@@ -171,6 +235,7 @@ impl Lab {
             conn_ids: 0,
             cut: false,
             packets: 0,
+            esp: None,
         }
     }
 
@@ -192,10 +257,18 @@ impl Lab {
             self.packets += (to_customer.len() + to_cloud.len()) as u64;
             if !self.cut {
                 for p in &to_customer {
-                    self.customer.ip.receive(self.now, p);
+                    let p = match &mut self.esp {
+                        Some(esp) => esp.carry(false, p),
+                        None => p.to_vec(),
+                    };
+                    self.customer.ip.receive(self.now, &p);
                 }
                 for p in &to_cloud {
-                    self.cloud.ip.receive(self.now, p);
+                    let p = match &mut self.esp {
+                        Some(esp) => esp.carry(true, p),
+                        None => p.to_vec(),
+                    };
+                    self.cloud.ip.receive(self.now, &p);
                 }
             }
             self.cloud.pump(self.now, &mut self.conn_ids);
@@ -287,4 +360,29 @@ fn a_cut_tunnel_expires_the_hold_timer_and_the_session_returns_when_it_heals() {
         learned(&lab.customer, "10.0.0.0/16"),
         Some(IpAddr::V4(CLOUD))
     );
+}
+
+#[test]
+fn bgp_over_real_esp_fits_a_1500_byte_path_with_nat_t() {
+    let mut lab = Lab::new();
+    lab.esp = Some(Esp::new());
+    // Enough routes that UPDATEs fill whole segments.
+    for i in 0..400u32 {
+        let prefix = format!("10.{}.{}.0/24", i / 256, i % 256);
+        lab.cloud.announce(lab.now, &prefix);
+    }
+    lab.start();
+    lab.run_for(Duration::from_secs(60));
+    assert_eq!(lab.cloud.state(), State::Established);
+    assert_eq!(lab.customer.state(), State::Established);
+    assert_eq!(
+        learned(&lab.customer, "10.1.143.0/24"),
+        Some(IpAddr::V4(CLOUD))
+    );
+    let esp = lab.esp.as_ref().unwrap();
+    assert_eq!(esp.opened, lab.packets);
+    // The 1379 MSS clamp is what makes this hold: 1419-byte inner packets
+    // become 1488-byte outer ones (20 IP + 8 UDP + 8 ESP + 16 IV + 1424
+    // padded + 12 ICV).
+    assert_eq!(esp.largest_outer, 1488);
 }
