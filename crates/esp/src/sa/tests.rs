@@ -726,3 +726,28 @@ fn debug_output_shows_no_keys() {
     assert!(text.contains("0xc0de0001"), "{text}");
     assert!(!text.to_lowercase().contains("5a5a"), "{text}");
 }
+
+#[test]
+fn production_iv_source_round_trips() {
+    let (mut tx, mut rx) = pair_sas(Cipher::Aes256Cbc, Integrity::HmacSha256_128);
+    let mut ivs = crate::RandomIvs::new(ring::rand::SystemRandom::new());
+    let mut wire = BytesMut::new();
+    let mut ivs_seen = std::collections::HashSet::new();
+    for i in 0..600u32 {
+        wire.clear();
+        tx.seal(&i.to_be_bytes(), 4, &mut ivs, &mut wire).unwrap();
+        assert!(ivs_seen.insert(wire[8..24].to_vec()), "IV reused");
+        let mut out = BytesMut::new();
+        rx.open(&wire, &mut out).unwrap();
+        assert_eq!(&out[..], &i.to_be_bytes());
+    }
+}
+
+/// The AES key schedules are wiped on drop only if `aes` is built with its
+/// `zeroize` feature: fail to compile if that is ever lost.
+#[test]
+fn aes_key_schedules_zeroize_on_drop() {
+    fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+    wiped_on_drop::<aes::Aes128>();
+    wiped_on_drop::<aes::Aes256>();
+}
