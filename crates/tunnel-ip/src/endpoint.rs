@@ -185,6 +185,7 @@ impl TunnelIp {
     /// packet or a call can make anything happen. At or before `now` means
     /// at once.
     pub fn poll_at(&mut self, now: Duration) -> Option<Duration> {
+        let now = self.clock.max(now);
         if !self.device.tx.is_empty() {
             return Some(now);
         }
