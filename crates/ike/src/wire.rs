@@ -1,110 +1,77 @@
-//! The ISAKMP messages this peer reads and writes (RFC 2408 §3, RFC 2407
-//! §4.6, RFC 3947 §3.2, RFC 3706 §5).
-//!
-//! A private shim: the workspace's `hybridlab-isakmp` codec was being
-//! written at the same time as this crate. The state machine talks to this
-//! module only, so the day that crate is ready only this room changes.
-//! `nom` reads, `bytes` writes; nothing here panics on input.
+//! The peer's view of ISAKMP messages (RFC 2408 §3, RFC 2407 §4.6, RFC
+//! 3947 §3.2, RFC 3706 §5): plain numbers and octets, which is what the
+//! state machine hashes and compares. Decoding and encoding are done by
+//! `hybridlab-isakmp`, with all its checks (RFC 2408 §5); this room only
+//! converts between its typed payloads and this view.
 
 use bytes::{BufMut, Bytes, BytesMut};
-use nom::bytes::complete::take;
-use nom::number::complete::{be_u16, be_u32, be_u64, be_u8};
-use nom::IResult;
+use hybridlab_isakmp as isakmp;
+use isakmp::{ExchangeType, Flags, IdType, NotifyType, PayloadType, ProtocolId};
 
-pub const HEADER_LEN: usize = 28;
-/// RFC 2408 §3.1: major 1, minor 0.
-pub const VERSION: u8 = 0x10;
+pub const HEADER_LEN: usize = isakmp::HEADER_LEN;
 
 /// RFC 2408 §3.1 Exchange Type; 32 is Quick Mode (RFC 2409 §5.5).
 pub mod exchange {
-    pub const IDENTITY_PROTECTION: u8 = 2;
-    pub const AGGRESSIVE: u8 = 4;
-    pub const INFORMATIONAL: u8 = 5;
-    pub const QUICK_MODE: u8 = 32;
+    use super::ExchangeType;
+    pub const IDENTITY_PROTECTION: u8 = ExchangeType::IDENTITY_PROTECTION.0;
+    pub const AGGRESSIVE: u8 = ExchangeType::AGGRESSIVE.0;
+    pub const INFORMATIONAL: u8 = ExchangeType::INFORMATIONAL.0;
+    pub const QUICK_MODE: u8 = ExchangeType::QUICK_MODE.0;
 }
 
 /// RFC 2408 §3.1 Next Payload values; NAT-D is RFC 3947 §3.2.
 pub mod payload {
-    pub const NONE: u8 = 0;
-    pub const SA: u8 = 1;
-    pub const PROPOSAL: u8 = 2;
-    pub const TRANSFORM: u8 = 3;
-    pub const KE: u8 = 4;
-    pub const ID: u8 = 5;
-    pub const HASH: u8 = 8;
-    pub const NONCE: u8 = 10;
-    pub const NOTIFY: u8 = 11;
-    pub const DELETE: u8 = 12;
-    pub const VENDOR_ID: u8 = 13;
-    pub const NAT_D: u8 = 20;
+    use super::PayloadType;
+    pub const NONE: u8 = PayloadType::NONE.0;
+    pub const SA: u8 = PayloadType::SECURITY_ASSOCIATION.0;
+    pub const KE: u8 = PayloadType::KEY_EXCHANGE.0;
+    pub const ID: u8 = PayloadType::IDENTIFICATION.0;
+    pub const HASH: u8 = PayloadType::HASH.0;
+    pub const NONCE: u8 = PayloadType::NONCE.0;
+    pub const NOTIFY: u8 = PayloadType::NOTIFICATION.0;
+    pub const DELETE: u8 = PayloadType::DELETE.0;
+    pub const VENDOR_ID: u8 = PayloadType::VENDOR_ID.0;
+    pub const NAT_D: u8 = PayloadType::NAT_D.0;
 }
 
 /// RFC 2408 §3.1 flags.
-pub const FLAG_ENCRYPTION: u8 = 0x01;
+pub const FLAG_ENCRYPTION: u8 = Flags::ENCRYPTION;
 
 /// RFC 2408 §3.14.1 notify message types, RFC 2407 §4.6.3 and RFC 3706 §5.
 pub mod notify {
-    pub const INVALID_PAYLOAD_TYPE: u16 = 1;
-    pub const INVALID_EXCHANGE_TYPE: u16 = 7;
-    pub const NO_PROPOSAL_CHOSEN: u16 = 14;
-    pub const INVALID_ID_INFORMATION: u16 = 18;
-    pub const INVALID_HASH_INFORMATION: u16 = 23;
-    pub const AUTHENTICATION_FAILED: u16 = 24;
-    pub const INITIAL_CONTACT: u16 = 24578;
-    pub const R_U_THERE: u16 = 36136;
-    pub const R_U_THERE_ACK: u16 = 36137;
+    use super::NotifyType;
+    pub const INVALID_PAYLOAD_TYPE: u16 = NotifyType::INVALID_PAYLOAD_TYPE.0;
+    pub const INVALID_EXCHANGE_TYPE: u16 = NotifyType::INVALID_EXCHANGE_TYPE.0;
+    pub const NO_PROPOSAL_CHOSEN: u16 = NotifyType::NO_PROPOSAL_CHOSEN.0;
+    pub const INVALID_ID_INFORMATION: u16 = NotifyType::INVALID_ID_INFORMATION.0;
+    pub const INVALID_HASH_INFORMATION: u16 = NotifyType::INVALID_HASH_INFORMATION.0;
+    pub const AUTHENTICATION_FAILED: u16 = NotifyType::AUTHENTICATION_FAILED.0;
+    pub const INITIAL_CONTACT: u16 = NotifyType::INITIAL_CONTACT.0;
+    pub const R_U_THERE: u16 = NotifyType::R_U_THERE.0;
+    pub const R_U_THERE_ACK: u16 = NotifyType::R_U_THERE_ACK.0;
 }
 
 /// RFC 2407 §4.4.1 / §4.6.2 protocol identifiers.
-pub const PROTO_ISAKMP: u8 = 1;
-pub const PROTO_ESP: u8 = 3;
+pub const PROTO_ISAKMP: u8 = ProtocolId::ISAKMP.0;
+pub const PROTO_ESP: u8 = ProtocolId::ESP.0;
 /// RFC 2407 §4.4.4: ESP_AES is RFC 3602 §5.
-pub const ESP_AES: u8 = 12;
+pub const ESP_AES: u8 = isakmp::payload::sa::transform_id::ESP_AES;
 /// RFC 2407 §4.4.2 KEY_IKE.
-pub const KEY_IKE: u8 = 1;
+pub const KEY_IKE: u8 = isakmp::payload::sa::transform_id::KEY_IKE;
 /// RFC 2407 §4.6.2.1 ID types.
-pub const ID_IPV4_ADDR: u8 = 1;
-pub const ID_IPV4_ADDR_SUBNET: u8 = 4;
+pub const ID_IPV4_ADDR: u8 = IdType::IPV4_ADDR.0;
+pub const ID_IPV4_ADDR_SUBNET: u8 = IdType::IPV4_ADDR_SUBNET.0;
 pub const DOI_IPSEC: u32 = 1;
 pub const SIT_IDENTITY_ONLY: u32 = 1;
 
 /// Vendor IDs: RFC 3947 §3.1 (MD5 of "RFC 3947") and RFC 3706 §5 (DPD).
-pub const VID_NAT_T: [u8; 16] = [
-    0x4a, 0x13, 0x1c, 0x81, 0x07, 0x03, 0x58, 0x45, 0x5c, 0x57, 0x28, 0xf2, 0x0e, 0x95, 0x45, 0x2f,
-];
-pub const VID_DPD: [u8; 16] = [
-    0xaf, 0xca, 0xd7, 0x13, 0x68, 0xa1, 0xf1, 0xc9, 0x6b, 0x86, 0x96, 0xfc, 0x77, 0x57, 0x01, 0x00,
-];
+pub const VID_NAT_T: [u8; 16] = isakmp::payload::vendor::NAT_T_RFC3947;
+pub const VID_DPD: [u8; 16] = isakmp::payload::vendor::DPD;
 
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum WireError {
-    #[error("message shorter than its header or its length field")]
-    Truncated,
-    #[error("unsupported ISAKMP version {0:#04x}")]
-    Version(u8),
-    #[error("payload {0} is malformed")]
-    Payload(u8),
-}
+/// Why a message or payload was refused; the codec's error.
+pub type WireError = isakmp::Error;
 
-/// RFC 2408 §3.1 ISAKMP header.
-///
-/// ```text
-///  0                   1                   2                   3
-///  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
-/// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-/// !                          Initiator                            !
-/// !                            Cookie                             !
-/// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-/// !                          Responder                            !
-/// !                            Cookie                             !
-/// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-/// !  Next Payload ! MjVer ! MnVer ! Exchange Type !     Flags     !
-/// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-/// !                          Message ID                           !
-/// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-/// !                            Length                             !
-/// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-/// ```
+/// RFC 2408 §3.1 ISAKMP header, as the state machine uses it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Header {
     pub icookie: u64,
@@ -120,51 +87,38 @@ impl Header {
         self.flags & FLAG_ENCRYPTION != 0
     }
 
-    pub fn write(&self, length: usize, out: &mut BytesMut) {
-        out.put_u64(self.icookie);
-        out.put_u64(self.rcookie);
-        out.put_u8(self.next_payload);
-        out.put_u8(VERSION);
-        out.put_u8(self.exchange);
-        out.put_u8(self.flags);
-        out.put_u32(self.message_id);
-        out.put_u32(u32::try_from(length).unwrap_or(u32::MAX));
+    /// The 28 header octets for a body of `body_len` octets.
+    pub fn write(&self, body_len: usize, out: &mut BytesMut) {
+        let h = isakmp::Header {
+            initiator_cookie: self.icookie,
+            responder_cookie: self.rcookie,
+            next_payload: PayloadType(self.next_payload),
+            exchange_type: ExchangeType(self.exchange),
+            flags: Flags(self.flags),
+            message_id: self.message_id,
+            length: 0,
+        };
+        // Only a body over 4 GiB fails; UDP cannot carry one.
+        if let Ok(bytes) = isakmp::encode_header(&h, body_len) {
+            out.put_slice(&bytes);
+        }
     }
 }
 
-fn header(input: &[u8]) -> IResult<&[u8], (Header, u8, u32)> {
-    let (input, icookie) = be_u64(input)?;
-    let (input, rcookie) = be_u64(input)?;
-    let (input, next_payload) = be_u8(input)?;
-    let (input, version) = be_u8(input)?;
-    let (input, exchange) = be_u8(input)?;
-    let (input, flags) = be_u8(input)?;
-    let (input, message_id) = be_u32(input)?;
-    let (input, length) = be_u32(input)?;
-    let h = Header {
-        icookie,
-        rcookie,
-        next_payload,
-        exchange,
-        flags,
-        message_id,
-    };
-    Ok((input, (h, version, length)))
-}
-
-/// The header and the body it covers (trailing octets beyond the Length
-/// field are ignored, RFC 2408 §5.1 leaves that to the receiver).
+/// The header and the body it covers (RFC 2408 §5.1 checks).
 pub fn parse_header(bytes: &[u8]) -> Result<(Header, &[u8]), WireError> {
-    let (_, (h, version, length)) = header(bytes).map_err(|_| WireError::Truncated)?;
-    if version >> 4 != 1 {
-        return Err(WireError::Version(version));
-    }
-    let length = usize::try_from(length).map_err(|_| WireError::Truncated)?;
-    if length < HEADER_LEN || length > bytes.len() {
-        return Err(WireError::Truncated);
-    }
-    let body = bytes.get(HEADER_LEN..length).ok_or(WireError::Truncated)?;
-    Ok((h, body))
+    let (h, body) = isakmp::parse_header(bytes)?;
+    Ok((
+        Header {
+            icookie: h.initiator_cookie,
+            rcookie: h.responder_cookie,
+            next_payload: h.next_payload.0,
+            exchange: h.exchange_type.0,
+            flags: h.flags.0,
+            message_id: h.message_id,
+        },
+        body,
+    ))
 }
 
 /// One payload of a chain, undecoded: `body` without the generic header,
@@ -176,53 +130,38 @@ pub struct Raw<'a> {
     pub whole: &'a [u8],
 }
 
-/// Next Payload, body, whole payload.
-type Generic<'a> = (u8, &'a [u8], &'a [u8]);
-
-fn generic(input: &[u8]) -> IResult<&[u8], Generic<'_>> {
-    let start = input;
-    let (input, next) = be_u8(input)?;
-    let (input, _reserved) = be_u8(input)?;
-    let (input, length) = be_u16(input)?;
-    let body_len =
-        usize::from(length)
-            .checked_sub(4)
-            .ok_or(nom::Err::Error(nom::error::Error::new(
-                start,
-                nom::error::ErrorKind::LengthValue,
-            )))?;
-    let (rest, body) = take(body_len)(input)?;
-    let whole = start.get(..usize::from(length)).unwrap_or(start);
-    Ok((rest, (next, body, whole)))
+/// Split a payload chain from `first`; padding after the last payload is
+/// allowed, anything else is not (RFC 2408 §5.2, RFC 2409 §5.3).
+pub fn parse_chain(first: u8, body: &[u8]) -> Result<Vec<Raw<'_>>, WireError> {
+    Ok(isakmp::payload::split_payloads(PayloadType(first), body)?
+        .into_iter()
+        .map(|r| Raw {
+            kind: r.kind.0,
+            body: r.body,
+            whole: r.whole,
+        })
+        .collect())
 }
 
-/// Walk a payload chain from `first`. Stops at Next Payload 0; whatever
-/// follows (the padding of an encrypted body, RFC 2408 §3.1) is ignored.
-pub fn parse_chain(first: u8, mut body: &[u8]) -> Result<Vec<Raw<'_>>, WireError> {
-    let mut out = Vec::new();
-    let mut kind = first;
-    while kind != payload::NONE {
-        let (rest, (next, b, whole)) = generic(body).map_err(|_| WireError::Payload(kind))?;
-        out.push(Raw {
-            kind,
-            body: b,
-            whole,
-        });
-        if out.len() > 64 {
-            return Err(WireError::Payload(kind));
-        }
-        kind = next;
-        body = rest;
-    }
-    Ok(out)
-}
-
-/// A data attribute (RFC 2408 §3.3): basic (AF = 1) or variable; values
-/// longer than eight octets are not used by IKEv1 here and are refused.
+/// A data attribute (RFC 2408 §3.3) as a number. Variable values longer
+/// than eight octets never name anything this peer negotiates; they read
+/// as `u64::MAX`, which matches nothing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Attribute {
     pub kind: u16,
     pub value: u64,
+}
+
+impl Attribute {
+    fn to_codec(self) -> isakmp::Attribute {
+        match u16::try_from(self.value) {
+            Ok(v) => isakmp::Attribute::basic(self.kind, v),
+            Err(_) => match u32::try_from(self.value) {
+                Ok(v) => isakmp::Attribute::variable(self.kind, v.to_be_bytes().to_vec()),
+                Err(_) => isakmp::Attribute::variable(self.kind, self.value.to_be_bytes().to_vec()),
+            },
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -257,161 +196,67 @@ pub struct Sa {
     pub proposals: Vec<Proposal>,
 }
 
-fn attribute(input: &[u8]) -> IResult<&[u8], Attribute> {
-    let (input, word) = be_u16(input)?;
-    let kind = word & 0x7fff;
-    if word & 0x8000 != 0 {
-        let (input, v) = be_u16(input)?;
-        return Ok((
-            input,
-            Attribute {
-                kind,
-                value: u64::from(v),
-            },
-        ));
-    }
-    let (input, len) = be_u16(input)?;
-    let (input, data) = take(len)(input)?;
-    if data.len() > 8 {
-        return Err(nom::Err::Error(nom::error::Error::new(
-            input,
-            nom::error::ErrorKind::TooLarge,
-        )));
-    }
-    let value = data.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
-    Ok((input, Attribute { kind, value }))
-}
-
-fn transform(input: &[u8]) -> IResult<&[u8], Transform> {
-    let (input, number) = be_u8(input)?;
-    let (input, id) = be_u8(input)?;
-    let (mut input, _reserved) = be_u16(input)?;
-    let mut attributes = Vec::new();
-    while !input.is_empty() {
-        let (rest, a) = attribute(input)?;
-        attributes.push(a);
-        input = rest;
-    }
-    Ok((
-        input,
-        Transform {
-            number,
-            id,
-            attributes,
-        },
-    ))
-}
-
-fn proposal(input: &[u8]) -> Result<Proposal, WireError> {
-    let bad = |_| WireError::Payload(payload::PROPOSAL);
-    let (input, number) = be_u8::<_, nom::error::Error<&[u8]>>(input).map_err(bad)?;
-    let (input, protocol) = be_u8::<_, nom::error::Error<&[u8]>>(input).map_err(bad)?;
-    let (input, spi_size) = be_u8::<_, nom::error::Error<&[u8]>>(input).map_err(bad)?;
-    let (input, count) = be_u8::<_, nom::error::Error<&[u8]>>(input).map_err(bad)?;
-    let (input, spi) = take::<_, _, nom::error::Error<&[u8]>>(spi_size)(input).map_err(bad)?;
-    let raws = parse_chain(payload::TRANSFORM, input)?;
-    if raws.len() != usize::from(count) || raws.iter().any(|r| r.kind != payload::TRANSFORM) {
-        return Err(WireError::Payload(payload::PROPOSAL));
-    }
-    let transforms = raws
-        .iter()
-        .map(|r| {
-            transform(r.body)
-                .map(|(_, t)| t)
-                .map_err(|_| WireError::Payload(payload::TRANSFORM))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Proposal {
-        number,
-        protocol,
-        spi: spi.to_vec(),
-        transforms,
-    })
-}
-
 impl Sa {
     pub fn parse(body: &[u8]) -> Result<Sa, WireError> {
-        let bad = |_| WireError::Payload(payload::SA);
-        let (rest, doi) = be_u32::<_, nom::error::Error<&[u8]>>(body).map_err(bad)?;
-        let (rest, situation) = be_u32::<_, nom::error::Error<&[u8]>>(rest).map_err(bad)?;
-        let raws = parse_chain(payload::PROPOSAL, rest)?;
-        let proposals = raws
-            .iter()
-            .map(|r| {
-                if r.kind == payload::PROPOSAL {
-                    proposal(r.body)
-                } else {
-                    Err(WireError::Payload(payload::SA))
-                }
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let sa = isakmp::SecurityAssociation::decode(body)?;
         Ok(Sa {
-            doi,
-            situation,
-            proposals,
+            doi: sa.doi,
+            situation: sa.situation,
+            proposals: sa
+                .proposals
+                .into_iter()
+                .map(|p| Proposal {
+                    number: p.number,
+                    protocol: p.protocol.0,
+                    spi: p.spi,
+                    transforms: p
+                        .transforms
+                        .into_iter()
+                        .map(|t| Transform {
+                            number: t.number,
+                            id: t.id,
+                            attributes: t
+                                .attributes
+                                .iter()
+                                .map(|a| Attribute {
+                                    kind: a.kind,
+                                    value: a.as_u64().unwrap_or(u64::MAX),
+                                })
+                                .collect(),
+                        })
+                        .collect(),
+                })
+                .collect(),
         })
     }
 
     /// The SA payload body (what SAi_b means in RFC 2409 §5).
     pub fn encode(&self) -> Bytes {
-        let mut out = BytesMut::new();
-        out.put_u32(self.doi);
-        out.put_u32(self.situation);
-        let n = self.proposals.len();
-        for (i, p) in self.proposals.iter().enumerate() {
-            let mut body = BytesMut::new();
-            body.put_u8(p.number);
-            body.put_u8(p.protocol);
-            body.put_u8(u8::try_from(p.spi.len()).unwrap_or(0));
-            body.put_u8(u8::try_from(p.transforms.len()).unwrap_or(0));
-            body.put_slice(&p.spi);
-            let m = p.transforms.len();
-            for (j, t) in p.transforms.iter().enumerate() {
-                let mut tb = BytesMut::new();
-                tb.put_u8(t.number);
-                tb.put_u8(t.id);
-                tb.put_u16(0);
-                for a in &t.attributes {
-                    put_attribute(a, &mut tb);
-                }
-                let next = if j + 1 < m { payload::TRANSFORM } else { 0 };
-                put_generic(next, &tb, &mut body);
-            }
-            let next = if i + 1 < n { payload::PROPOSAL } else { 0 };
-            put_generic(next, &body, &mut out);
-        }
-        out.freeze()
+        let sa = isakmp::SecurityAssociation {
+            doi: self.doi,
+            situation: self.situation,
+            proposals: self
+                .proposals
+                .iter()
+                .map(|p| isakmp::Proposal {
+                    number: p.number,
+                    protocol: ProtocolId(p.protocol),
+                    spi: p.spi.clone(),
+                    transforms: p
+                        .transforms
+                        .iter()
+                        .map(|t| isakmp::Transform {
+                            number: t.number,
+                            id: t.id,
+                            attributes: t.attributes.iter().map(|a| a.to_codec()).collect(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        };
+        // Our own proposals: at most a few dozen transforms, never too long.
+        sa.to_body().unwrap_or_default()
     }
-}
-
-/// Basic form when the value fits 16 bits, else variable (RFC 2408 §3.3).
-fn put_attribute(a: &Attribute, out: &mut BytesMut) {
-    match u16::try_from(a.value) {
-        Ok(v) => {
-            out.put_u16(0x8000 | a.kind);
-            out.put_u16(v);
-        }
-        Err(_) => {
-            out.put_u16(a.kind & 0x7fff);
-            match u32::try_from(a.value) {
-                Ok(v) => {
-                    out.put_u16(4);
-                    out.put_u32(v);
-                }
-                Err(_) => {
-                    out.put_u16(8);
-                    out.put_u64(a.value);
-                }
-            }
-        }
-    }
-}
-
-fn put_generic(next: u8, body: &[u8], out: &mut BytesMut) {
-    out.put_u8(next);
-    out.put_u8(0);
-    out.put_u16(u16::try_from(body.len() + 4).unwrap_or(u16::MAX));
-    out.put_slice(body);
 }
 
 /// RFC 2407 §4.6.2 Identification payload body.
@@ -425,26 +270,24 @@ pub struct Id {
 
 impl Id {
     pub fn parse(body: &[u8]) -> Result<Id, WireError> {
-        let (&id_type, rest) = body.split_first().ok_or(WireError::Payload(payload::ID))?;
-        let (&protocol, rest) = rest.split_first().ok_or(WireError::Payload(payload::ID))?;
-        let port = rest
-            .get(..2)
-            .map(|p| u16::from_be_bytes([p[0], p[1]]))
-            .ok_or(WireError::Payload(payload::ID))?;
+        let id = isakmp::Identification::decode(body)?;
         Ok(Id {
-            id_type,
-            protocol,
-            port,
-            data: rest.get(2..).unwrap_or_default().to_vec(),
+            id_type: id.id_type.0,
+            protocol: id.protocol,
+            port: id.port,
+            data: id.data,
         })
     }
 
     pub fn encode(&self) -> Bytes {
         let mut out = BytesMut::new();
-        out.put_u8(self.id_type);
-        out.put_u8(self.protocol);
-        out.put_u16(self.port);
-        out.put_slice(&self.data);
+        isakmp::Identification {
+            id_type: IdType(self.id_type),
+            protocol: self.protocol,
+            port: self.port,
+            data: self.data.clone(),
+        }
+        .encode_body(&mut out);
         out.freeze()
     }
 }
@@ -461,36 +304,32 @@ pub struct Notify {
 
 impl Notify {
     pub fn parse(body: &[u8]) -> Result<Notify, WireError> {
-        fn inner(i: &[u8]) -> IResult<&[u8], Notify> {
-            let (i, doi) = be_u32(i)?;
-            let (i, protocol) = be_u8(i)?;
-            let (i, spi_size) = be_u8(i)?;
-            let (i, kind) = be_u16(i)?;
-            let (i, spi) = take(spi_size)(i)?;
-            Ok((
-                &[],
-                Notify {
-                    doi,
-                    protocol,
-                    kind,
-                    spi: spi.to_vec(),
-                    data: i.to_vec(),
-                },
-            ))
-        }
-        inner(body)
-            .map(|(_, n)| n)
-            .map_err(|_| WireError::Payload(payload::NOTIFY))
+        let n = isakmp::Notification::decode(body)?;
+        Ok(Notify {
+            doi: n.doi,
+            protocol: n.protocol.0,
+            kind: n.message_type.0,
+            spi: n.spi,
+            data: n.data,
+        })
     }
 
     pub fn encode(&self) -> Bytes {
         let mut out = BytesMut::new();
-        out.put_u32(self.doi);
-        out.put_u8(self.protocol);
-        out.put_u8(u8::try_from(self.spi.len()).unwrap_or(0));
-        out.put_u16(self.kind);
-        out.put_slice(&self.spi);
-        out.put_slice(&self.data);
+        let n = isakmp::Notification {
+            doi: self.doi,
+            protocol: ProtocolId(self.protocol),
+            spi: self.spi.clone(),
+            message_type: NotifyType(self.kind),
+            data: self.data.clone(),
+        };
+        // Only an SPI over 255 octets fails; ours are 0, 4 or 16.
+        if isakmp::Payload::Notification(n)
+            .encode_body(&mut out)
+            .is_err()
+        {
+            out.clear();
+        }
         out.freeze()
     }
 }
@@ -504,40 +343,34 @@ pub struct Delete {
 
 impl Delete {
     pub fn parse(body: &[u8]) -> Result<Delete, WireError> {
-        fn inner(i: &[u8]) -> IResult<&[u8], Delete> {
-            let (i, _doi) = be_u32(i)?;
-            let (i, protocol) = be_u8(i)?;
-            let (i, spi_size) = be_u8(i)?;
-            let (mut i, count) = be_u16(i)?;
-            let mut spis = Vec::new();
-            for _ in 0..count {
-                let (rest, spi) = take(spi_size)(i)?;
-                spis.push(spi.to_vec());
-                i = rest;
-            }
-            Ok((i, Delete { protocol, spis }))
-        }
-        inner(body)
-            .map(|(_, d)| d)
-            .map_err(|_| WireError::Payload(payload::DELETE))
+        let d = isakmp::Delete::decode(body)?;
+        Ok(Delete {
+            protocol: d.protocol.0,
+            spis: d.spis,
+        })
     }
 
     pub fn encode(&self) -> Bytes {
         let mut out = BytesMut::new();
-        out.put_u32(DOI_IPSEC);
-        out.put_u8(self.protocol);
-        let size = self.spis.first().map_or(0, Vec::len);
-        out.put_u8(u8::try_from(size).unwrap_or(0));
-        out.put_u16(u16::try_from(self.spis.len()).unwrap_or(0));
-        for s in &self.spis {
-            out.put_slice(s);
+        let d = isakmp::Delete {
+            doi: DOI_IPSEC,
+            protocol: ProtocolId(self.protocol),
+            spi_size: self
+                .spis
+                .first()
+                .and_then(|s| u8::try_from(s.len()).ok())
+                .unwrap_or(0),
+            spis: self.spis.clone(),
+        };
+        if isakmp::Payload::Delete(d).encode_body(&mut out).is_err() {
+            out.clear();
         }
         out.freeze()
     }
 }
 
-/// Payloads to send, in order: the chain's Next Payload fields are filled
-/// in by [`Chain::encode`].
+/// Payloads to send, in order, as (type, body); the generic headers and
+/// their Next Payload fields are written by [`Chain::encode`].
 #[derive(Clone, Debug, Default)]
 pub struct Chain(pub Vec<(u8, Bytes)>);
 
@@ -551,13 +384,18 @@ impl Chain {
         self.0.first().map_or(payload::NONE, |p| p.0)
     }
 
+    /// RFC 2408 §3.2 generic headers, each naming the next payload.
     pub fn encode(&self) -> BytesMut {
-        let mut out = BytesMut::new();
-        for (i, (_, body)) in self.0.iter().enumerate() {
-            let next = self.0.get(i + 1).map_or(payload::NONE, |p| p.0);
-            put_generic(next, body, &mut out);
-        }
-        out
+        let payloads: Vec<isakmp::Payload> = self
+            .0
+            .iter()
+            .map(|(kind, body)| isakmp::Payload::Unknown {
+                kind: PayloadType(*kind),
+                body: body.to_vec(),
+            })
+            .collect();
+        // Bodies over 64 KiB cannot be written; ours are a few hundred octets.
+        BytesMut::from(&isakmp::payload::encode_payloads(&payloads).unwrap_or_default()[..])
     }
 }
 
@@ -567,7 +405,7 @@ pub fn encode_plain(mut header: Header, chain: &Chain) -> Bytes {
     header.flags &= !FLAG_ENCRYPTION;
     let body = chain.encode();
     let mut out = BytesMut::with_capacity(HEADER_LEN + body.len());
-    header.write(HEADER_LEN + body.len(), &mut out);
+    header.write(body.len(), &mut out);
     out.put_slice(&body);
     out.freeze()
 }
@@ -607,7 +445,7 @@ mod tests {
         c.push(payload::NONCE, vec![9u8; 16])
             .push(payload::VENDOR_ID, VID_DPD.to_vec());
         let mut bytes = c.encode().to_vec();
-        bytes.extend_from_slice(&[0, 0, 0, 7]);
+        bytes.extend_from_slice(&[0, 0, 0, 3]);
         let raws = parse_chain(payload::NONCE, &bytes).unwrap();
         assert_eq!(raws.len(), 2);
         assert_eq!(raws[1].body, &VID_DPD[..]);

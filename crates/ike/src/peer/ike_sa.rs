@@ -228,7 +228,7 @@ impl IkeSa {
         header.next_payload = first;
         header.flags |= crate::wire::FLAG_ENCRYPTION;
         let mut out = BytesMut::with_capacity(HEADER_LEN + cipher.len());
-        header.write(HEADER_LEN + cipher.len(), &mut out);
+        header.write(cipher.len(), &mut out);
         out.put_slice(&cipher);
         Ok((out.freeze(), next))
     }
