@@ -1,0 +1,146 @@
+#!/bin/sh
+# hybridlab-ike against a real strongSwan 5.9.8 (charon + kernel-libipsec),
+# with the cloud's parameters: IKEv1 Main Mode, PSK, aes128-sha1-modp1024
+# both phases, 0.0.0.0/0 selectors, DPD 10 s.
+#
+#   sudo sh crates/ike/tests/interop/strongswan.sh cloud    [SECONDS] [COMMAND]
+#   sudo sh crates/ike/tests/interop/strongswan.sh customer [SECONDS] [COMMAND]
+#
+# cloud:    charon (192.0.2.1, the customer gateway) initiates, our
+#           examples/udp_peer (192.0.2.2) responds as the cloud does.
+# customer: our peer initiates as an emulated customer gateway, charon
+#           responds.
+# COMMAND:  SECONDS:rekey-child | SECONDS:rekey-ike | SECONDS:stop, given
+#           to our peer.
+# Prints our events, charon's view of the SAs and its log tail. Needs the
+# packages of shared/interop-notes.md and `cargo build -p hybridlab-ike
+# --example udp_peer`. Cleans up its namespaces and processes.
+set -eu
+
+MODE=${1:-cloud}
+SECONDS_TO_RUN=${2:-25}
+COMMAND=${3:-}
+ROOT=$(cd "$(dirname "$0")/../../../.." && pwd)
+PEER=${PEER:-$ROOT/target/debug/examples/udp_peer}
+OUT=$(mktemp -d /tmp/ike-interop.XXXXXX)
+NA=ike-cgw
+NB=ike-cloud
+PIDS=""
+
+cleanup() {
+    for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+    sleep 0.5
+    ip netns del "$NA" 2>/dev/null || true
+    ip netns del "$NB" 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+ip netns add "$NA"
+ip netns add "$NB"
+ip link add ike-va netns "$NA" type veth peer name ike-vb netns "$NB"
+ip -n "$NA" addr add 192.0.2.1/24 dev ike-va
+ip -n "$NB" addr add 192.0.2.2/24 dev ike-vb
+for ns in "$NA" "$NB"; do ip -n "$ns" link set lo up; done
+ip -n "$NA" link set ike-va up
+ip -n "$NB" link set ike-vb up
+
+cat >"$OUT/strongswan.conf" <<CONF
+charon {
+    load_modular = no
+    load = random nonce openssl aes sha1 sha2 hmac kdf gmp socket-default vici updown kernel-libipsec kernel-netlink
+    install_routes = no
+    filelog {
+        log {
+            path = $OUT/charon.log
+            default = 1
+            ike = 2
+            cfg = 2
+            net = 1
+        }
+    }
+    plugins {
+        vici {
+            socket = unix://$OUT/charon.vici
+        }
+    }
+}
+CONF
+
+START=none
+[ "$MODE" = cloud ] && START=start
+cat >"$OUT/swanctl.conf" <<CONF
+connections {
+    aws {
+        version = 1
+        aggressive = no
+        local_addrs = 192.0.2.1
+        remote_addrs = 192.0.2.2
+        proposals = aes128-sha1-modp1024
+        reauth_time = 28800s
+        rekey_time = 0s
+        over_time = 0s
+        rand_time = 0s
+        dpd_delay = 10s
+        dpd_timeout = 30s
+        local { auth = psk
+                id = 192.0.2.1 }
+        remote { auth = psk
+                id = 192.0.2.2 }
+        children {
+            aws-child {
+                local_ts = 0.0.0.0/0
+                remote_ts = 0.0.0.0/0
+                esp_proposals = aes128-sha1-modp1024
+                rekey_time = 3600s
+                life_time = 3960s
+                rand_time = 0s
+                mode = tunnel
+                dpd_action = clear
+                start_action = $START
+            }
+        }
+    }
+}
+secrets {
+    ike-1 {
+        id-1 = 192.0.2.1
+        id-2 = 192.0.2.2
+        secret = "aws4lab_psk_0123456789abcdefghij"
+    }
+}
+CONF
+
+ip netns exec "$NA" sh -c "mount -t tmpfs none /run && exec env STRONGSWAN_CONF=$OUT/strongswan.conf /usr/lib/ipsec/charon" >"$OUT/charon.out" 2>&1 &
+PIDS="$PIDS $!"
+i=0
+while [ ! -S "$OUT/charon.vici" ]; do
+    i=$((i + 1)); [ $i -gt 50 ] && { echo "charon did not start" >&2; exit 1; }
+    sleep 0.2
+done
+
+load() {
+    ip netns exec "$NA" swanctl --load-all --file "$OUT/swanctl.conf" --uri "unix://$OUT/charon.vici" >"$OUT/load.out" 2>&1
+}
+
+ROLE=""
+[ "$MODE" = customer ] && ROLE=--initiator
+CMD=""
+[ -n "$COMMAND" ] && CMD="--command $COMMAND"
+# The responder must be listening before the initiator starts.
+[ "$MODE" = customer ] && load
+# shellcheck disable=SC2086
+ip netns exec "$NB" "$PEER" --local 192.0.2.2 --remote 192.0.2.1 \
+    --psk aws4lab_psk_0123456789abcdefghij --seconds "$SECONDS_TO_RUN" $ROLE $CMD >"$OUT/peer.out" 2>&1 &
+PEER_PID=$!
+PIDS="$PIDS $PEER_PID"
+sleep 0.5
+[ "$MODE" = cloud ] && load
+
+wait "$PEER_PID" || true
+echo "== our events =="
+cat "$OUT/peer.out"
+echo "== charon SAs =="
+ip netns exec "$NA" swanctl --list-sas --uri "unix://$OUT/charon.vici" || true
+echo "== charon log (IKE lines) =="
+grep -E "IKE_SA|CHILD_SA|received|sending|DPD|error|fail|proposal|NO_PROP|INVALID|AUTH|deleting|delet" "$OUT/charon.log" | tail -40
+echo "(files in $OUT)"
