@@ -429,6 +429,72 @@ fn both_tunnels_of_a_connection_come_up_and_carry_pings() {
     }
 }
 
+/// DPD as configured (AWS: delay 10 s, timeout 30 s; shortened here to
+/// 1 s / 3 s): a silent cut makes the AWS-like side clear the tunnel and
+/// the CGW restart it; when the cut heals the CGW brings it back by itself,
+/// with new SAs.
+#[test]
+fn dpd_clears_at_aws_and_restarts_at_the_cgw_after_a_silent_cut() {
+    let name = "dpd_clears_at_aws_and_restarts_at_the_cgw_after_a_silent_cut";
+    if !common::interop_enabled(name) {
+        return;
+    }
+    common::strongswan::require(name);
+    let lab = Lab::new("swandpd");
+    let mut tunnels = connection();
+    for t in &mut tunnels {
+        t.dpd_delay_s = 1;
+        t.dpd_timeout_s = 3;
+    }
+    let p = pair_with(&lab, LogLevel::Normal, tunnels);
+    let cgw = Charon::start_customer_gateway(&lab, &p.cgw_ns, &p.tunnels, LogLevel::Normal);
+    wait_both_up(&lab, &cgw, Instant::now());
+    let (before, _) = cgw.installed("tunnel1").unwrap_or_else(|e| lab.fail(&e));
+
+    // Silent loss: drop on input at both ends (a drop on output would
+    // return EPERM to charon, which is not silent).
+    common::bfd::drop_input(&p.aws_ns, &p.link.a_if);
+    common::bfd::drop_input(&p.cgw_ns, &p.link.b_if);
+    let cut = Instant::now();
+    lab.wait("AWS side clears tunnel1", Duration::from_secs(20), || {
+        let sas = p.aws.list_sas()?;
+        match sas.iter().find(|s| s.name == "tunnel1") {
+            Some(s) => Err(format!("still {}", s.state)),
+            None => Ok(()),
+        }
+    });
+    eprintln!(
+        "FIGURE DPD 1 s / 3 s: AWS side cleared after {:?}",
+        cut.elapsed()
+    );
+    lab.wait("CGW restarts tunnel1", Duration::from_secs(20), || {
+        let sas = cgw.list_sas()?;
+        match sas.iter().find(|s| s.name == "tunnel1") {
+            Some(s) if s.initiator_spi != before.initiator_spi => Ok(()),
+            Some(s) => Err(format!("same IKE SA, {}", s.state)),
+            None => Err("no IKE SA".into()),
+        }
+    });
+    eprintln!(
+        "FIGURE DPD 1 s / 3 s: CGW re-initiating after {:?}",
+        cut.elapsed()
+    );
+
+    common::bfd::undrop_input(&p.aws_ns);
+    common::bfd::undrop_input(&p.cgw_ns);
+    let healed = Instant::now();
+    let (after, c) = cgw.wait_installed(&lab, "tunnel1", Duration::from_secs(40));
+    eprintln!(
+        "FIGURE tunnel1 back {:?} after the cut healed",
+        healed.elapsed()
+    );
+    assert_ne!(after.initiator_spi, before.initiator_spi);
+    let t = &p.tunnels[0];
+    let out = ping(&p.cgw_ns, t.cgw_inside(), t.aws_inside(), 3, "0.05");
+    assert_eq!(parse_ping_received(&out), Some(3), "{out}");
+    assert!(child(&cgw, "tunnel1").packets_out >= c.packets_out + 3);
+}
+
 /// One proposal set to capture, and what tshark must then read.
 struct Suite {
     /// File stem under interop/strongswan/captures/.

@@ -29,13 +29,16 @@ pub const LIBIPSEC_PLUGIN: &str = "/usr/lib/ipsec/plugins/libstrongswan-kernel-l
 pub const TUN: &str = "/dev/net/tun";
 pub const DUMPCAP: &str = "/usr/bin/dumpcap";
 pub const TSHARK: &str = "/usr/bin/tshark";
+/// For silent cuts (DPD test), via `super::bfd::drop_input`.
+pub const NFT: &str = "/usr/sbin/nft";
 
 /// The Debian packages that provide the paths above.
-pub const PACKAGES: &str = "strongswan strongswan-swanctl libcharon-extra-plugins tshark";
+pub const PACKAGES: &str =
+    "strongswan strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins tshark nftables";
 
 /// What the strongSwan tests need beyond [`super::interop_enabled`]'s list.
 pub fn missing_prerequisites() -> Vec<String> {
-    [CHARON, SWANCTL, LIBIPSEC_PLUGIN, TUN, DUMPCAP, TSHARK]
+    [CHARON, SWANCTL, LIBIPSEC_PLUGIN, TUN, DUMPCAP, TSHARK, NFT]
         .iter()
         .filter(|p| !Path::new(p).exists())
         .map(|p| p.to_string())
