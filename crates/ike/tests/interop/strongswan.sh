@@ -12,6 +12,9 @@
 #           responds.
 # COMMAND:  SECONDS:rekey-child | SECONDS:rekey-ike | SECONDS:stop, given
 #           to our peer.
+# Environment: CGW_PSK, CGW_IKE, CGW_ESP change charon's key and
+# proposals (to provoke a mismatch); CUT_AT=N silently drops everything
+# charon sends us from second N on (nftables input hook), for DPD.
 # Prints our events, charon's view of the SAs and its log tail. Needs the
 # packages of shared/interop-notes.md and `cargo build -p hybridlab-ike
 # --example udp_peer`. Cleans up its namespaces and processes.
@@ -23,6 +26,10 @@ COMMAND=${3:-}
 ROOT=$(cd "$(dirname "$0")/../../../.." && pwd)
 PEER=${PEER:-$ROOT/target/debug/examples/udp_peer}
 OUT=$(mktemp -d /tmp/ike-interop.XXXXXX)
+PSK=aws4lab_psk_0123456789abcdefghij
+CGW_PSK=${CGW_PSK:-$PSK}
+CGW_IKE=${CGW_IKE:-aes128-sha1-modp1024}
+CGW_ESP=${CGW_ESP:-aes128-sha1-modp1024}
 NA=ike-cgw
 NB=ike-cloud
 PIDS=""
@@ -75,7 +82,7 @@ connections {
         aggressive = no
         local_addrs = 192.0.2.1
         remote_addrs = 192.0.2.2
-        proposals = aes128-sha1-modp1024
+        proposals = $CGW_IKE
         reauth_time = 28800s
         rekey_time = 0s
         over_time = 0s
@@ -90,7 +97,7 @@ connections {
             aws-child {
                 local_ts = 0.0.0.0/0
                 remote_ts = 0.0.0.0/0
-                esp_proposals = aes128-sha1-modp1024
+                esp_proposals = $CGW_ESP
                 rekey_time = 3600s
                 life_time = 3960s
                 rand_time = 0s
@@ -105,7 +112,7 @@ secrets {
     ike-1 {
         id-1 = 192.0.2.1
         id-2 = 192.0.2.2
-        secret = "aws4lab_psk_0123456789abcdefghij"
+        secret = "$CGW_PSK"
     }
 }
 CONF
@@ -130,11 +137,18 @@ CMD=""
 [ "$MODE" = customer ] && load
 # shellcheck disable=SC2086
 ip netns exec "$NB" "$PEER" --local 192.0.2.2 --remote 192.0.2.1 \
-    --psk aws4lab_psk_0123456789abcdefghij --seconds "$SECONDS_TO_RUN" $ROLE $CMD >"$OUT/peer.out" 2>&1 &
+    --psk "$PSK" --seconds "$SECONDS_TO_RUN" $ROLE $CMD >"$OUT/peer.out" 2>&1 &
 PEER_PID=$!
 PIDS="$PIDS $PEER_PID"
 sleep 0.5
 [ "$MODE" = cloud ] && load
+if [ -n "${CUT_AT:-}" ]; then
+    (sleep "$CUT_AT"
+     ip netns exec "$NB" nft add table inet cut
+     ip netns exec "$NB" nft add chain inet cut input '{ type filter hook input priority 0; }'
+     ip netns exec "$NB" nft add rule inet cut input udp sport '{ 500, 4500 }' drop
+     echo "cut at $CUT_AT s" >"$OUT/cut.out") &
+fi
 
 wait "$PEER_PID" || true
 echo "== our events =="
