@@ -14,7 +14,9 @@
 #           to our peer.
 # Environment: CGW_PSK, CGW_IKE, CGW_ESP change charon's key and
 # proposals (to provoke a mismatch); CUT_AT=N silently drops everything
-# charon sends us from second N on (nftables input hook), for DPD.
+# charon sends us from second N on (nftables input hook), for DPD;
+# CGW_REKEY_IKE_AT=N / CGW_REKEY_CHILD_AT=N make charon rekey (IKEv1:
+# reauthenticate) the IKE SA / rekey the CHILD SA at second N.
 # Prints our events, charon's view of the SAs and its log tail. Needs the
 # packages of shared/interop-notes.md and `cargo build -p hybridlab-ike
 # --example udp_peer`. Cleans up its namespaces and processes.
@@ -142,6 +144,15 @@ PEER_PID=$!
 PIDS="$PIDS $PEER_PID"
 sleep 0.5
 [ "$MODE" = cloud ] && load
+swan() {
+    ip netns exec "$NA" swanctl "$@" --uri "unix://$OUT/charon.vici"
+}
+if [ -n "${CGW_REKEY_IKE_AT:-}" ]; then
+    (sleep "$CGW_REKEY_IKE_AT"; swan --rekey --ike aws --reauth >"$OUT/rekey-ike.out" 2>&1) &
+fi
+if [ -n "${CGW_REKEY_CHILD_AT:-}" ]; then
+    (sleep "$CGW_REKEY_CHILD_AT"; swan --rekey --child aws-child >"$OUT/rekey-child.out" 2>&1) &
+fi
 if [ -n "${CUT_AT:-}" ]; then
     (sleep "$CUT_AT"
      ip netns exec "$NB" nft add table inet cut
