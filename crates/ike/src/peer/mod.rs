@@ -2,11 +2,11 @@
 //!
 //! CONTRACT: the types below are what the runtime programs against.
 //!
-//! Rooms: [`ike_sa`] (one phase 1 SA: cookies, keys, IVs, message
-//! protection), [`main_mode`] (RFC 2409 §5 with pre-shared keys, §5.4),
-//! [`quick_mode`] (§5.5 with PFS), [`informational`] (§5.7: notifies,
-//! deletes, RFC 3706 DPD), [`transforms`] (our proposals on the wire and
-//! the peer's offers decoded), [`child`] (installed IPsec SAs).
+//! Rooms: `ike_sa` (one phase 1 SA: cookies, keys, IVs, message
+//! protection), `main_mode` (RFC 2409 §5 with pre-shared keys, §5.4),
+//! `quick_mode` (§5.5 with PFS), `informational` (§5.7: notifies,
+//! deletes, RFC 3706 DPD), `transforms` (our proposals on the wire and
+//! the peer's offers decoded), `child` (installed IPsec SAs).
 //!
 //! # What the driver (the runtime) must do
 //!
