@@ -52,6 +52,9 @@ fn drop_it<T>(_: T) -> Refusal {
     Refusal::Drop
 }
 
+/// Responder SAs between message 1 and message 5 kept at once.
+pub(super) const MAX_HALF_OPEN: usize = 32;
+
 const AUTH_FAILED: &str = "authentication failed: pre-shared key mismatch?";
 
 /// RFC 2407 §4.6.2: phase 1 identities are the IP addresses, protocol and
@@ -197,6 +200,17 @@ impl IkePeer {
         to: SocketAddr,
         out: &mut Vec<Output>,
     ) -> bool {
+        let half_open = self
+            .ike_sas
+            .iter()
+            .filter(|s| s.role == Role::Responder && !s.is_established())
+            .count();
+        if half_open >= MAX_HALF_OPEN {
+            // A flood of first messages must not grow state without bound;
+            // a real peer retransmits and gets in once the flood's SAs
+            // time out.
+            return false;
+        }
         let Ok(raws) = wire::parse_chain(header.next_payload, body) else {
             return false;
         };

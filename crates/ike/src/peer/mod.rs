@@ -29,7 +29,7 @@
 mod child;
 mod ike_sa;
 mod informational;
-mod main_mode;
+pub(crate) mod main_mode;
 mod quick_mode;
 #[cfg(test)]
 mod tests;
@@ -280,6 +280,17 @@ impl IkePeer {
 
     pub fn stats(&self) -> Stats {
         self.stats
+    }
+
+    /// NAT-T as negotiated on the newest established phase 1 SA (spec
+    /// §1.6 `TunnelCGWNATTDetectionStatus`).
+    pub fn nat_status(&self) -> Option<NatStatus> {
+        self.current_ike_sa().map(|s| s.nat)
+    }
+
+    /// DPD is on for this peer (spec §1.6 `TunnelDPDEnabled`).
+    pub fn dpd_active(&self) -> bool {
+        self.dpd_enabled()
     }
 
     /// Inbound SPIs of the installed child SAs, oldest first.

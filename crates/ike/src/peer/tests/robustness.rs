@@ -95,3 +95,37 @@ proptest! {
         sim.nodes[CLOUD_NODE].peer.handle(Input::Datagram { from: addr(CUSTOMER), to, bytes: bytes.into() }, &mut out);
     }
 }
+
+#[test]
+fn a_flood_of_first_messages_is_capped() {
+    let msgs = transcript();
+    let (from, to, first) = msgs
+        .iter()
+        .find(|m| m.2.len() > 28 && m.2[8..16] == [0; 8])
+        .cloned()
+        .unwrap();
+    let mut sim = Sim::pair();
+    for i in 0..200u64 {
+        let mut m = first.to_vec();
+        m[..8].copy_from_slice(&(0x1000 + i).to_be_bytes());
+        sim.input(
+            CLOUD_NODE,
+            Input::Datagram {
+                from,
+                to,
+                bytes: m.into(),
+            },
+        );
+    }
+    assert_eq!(
+        sim.nodes[CLOUD_NODE].sent.len(),
+        crate::peer::main_mode::MAX_HALF_OPEN
+    );
+    // Once they time out, a real initiator gets through.
+    sim.run_until(secs(200));
+    let mut out = Vec::new();
+    sim.nodes[CUSTOMER_NODE].peer.start(&mut out);
+    sim.apply(CUSTOMER_NODE, out);
+    sim.run_until(secs(201));
+    assert_eq!(sim.children_up(CLOUD_NODE).len(), 1);
+}
