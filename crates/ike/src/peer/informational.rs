@@ -7,6 +7,7 @@
 //!     HASH(1) = prf(SKEYID_a, M-ID | N/D)
 //! ```
 
+use super::ike_sa::MainMode;
 use super::main_mode::Payloads;
 use super::{notify_name, Event, IkePeer, Output, Role};
 use crate::config::DpdAction;
@@ -93,7 +94,13 @@ impl IkePeer {
             return self.on_plain_error(index, header, body, out);
         }
         let sa = &self.ike_sas[index];
-        if !sa.is_established() || header.rcookie != sa.rcookie {
+        if header.rcookie != sa.rcookie {
+            return false;
+        }
+        if sa.role == Role::Initiator && sa.state == MainMode::SentMessage5 {
+            return self.on_answer_to_message5(index, header, body, out);
+        }
+        if !sa.is_established() {
             return false;
         }
         let iv = sa.exchange_iv(header.message_id);
@@ -127,6 +134,44 @@ impl IkePeer {
         {
             self.on_delete(&d, out);
         }
+        true
+    }
+
+    /// The responder answered our message 5 with a protected notify
+    /// instead of message 6 (strongSwan: PAYLOAD-MALFORMED when it could
+    /// not decrypt it). If we cannot read it either, the keys differ: the
+    /// pre-shared keys do not match.
+    fn on_answer_to_message5(
+        &mut self,
+        index: usize,
+        header: &Header,
+        body: &[u8],
+        out: &mut Vec<Output>,
+    ) -> bool {
+        let sa = &self.ike_sas[index];
+        let icookie = sa.icookie;
+        let iv = sa.exchange_iv(header.message_id);
+        let readable = sa.open(body, &iv).ok().and_then(|(plain, _)| {
+            let raws = wire::parse_chain(header.next_payload, &plain).ok()?;
+            let (first, rest) = raws.split_first()?;
+            let rest_bytes: Vec<u8> = rest.iter().flat_map(|r| r.whole.iter().copied()).collect();
+            let ok = first.kind == payload::HASH
+                && crypto::equal(first.body, &sa.hash1(header.message_id, &rest_bytes));
+            ok.then(|| {
+                Payloads(raws)
+                    .all(payload::NOTIFY)
+                    .filter_map(|b| wire::Notify::parse(b).ok())
+                    .find(|n| n.kind < ERROR_TYPES_END)
+                    .map(|n| n.kind)
+            })
+        });
+        let reason = match readable {
+            None => "authentication failed: pre-shared key mismatch? (the answer to Main Mode message 5 does not decrypt)".to_string(),
+            Some(Some(kind)) => refusal_reason(kind),
+            Some(None) => return false,
+        };
+        self.event(Event::Error { reason }, out);
+        self.delete_ike_sa(icookie, "refused by the peer", false, out);
         true
     }
 
