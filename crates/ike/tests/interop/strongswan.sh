@@ -17,6 +17,9 @@
 # charon sends us from second N on (nftables input hook), for DPD;
 # CGW_REKEY_IKE_AT=N / CGW_REKEY_CHILD_AT=N make charon rekey (IKEv1:
 # reauthenticate) the IKE SA / rekey the CHILD SA at second N.
+# PING=1: our peer sends ICMP echoes 10.99.0.2 -> 192.0.2.1 as ESP in UDP
+# with the negotiated keys; charon's libipsec decrypts them and its replies
+# come back (route 10.99.0.0/24 via ipsec0) for us to open.
 # Prints our events, charon's view of the SAs and its log tail. Needs the
 # packages of shared/interop-notes.md and `cargo build -p hybridlab-ike
 # --example udp_peer`. Cleans up its namespaces and processes.
@@ -135,6 +138,7 @@ ROLE=""
 [ "$MODE" = customer ] && ROLE=--initiator
 CMD=""
 [ -n "$COMMAND" ] && CMD="--command $COMMAND"
+[ -n "${PING:-}" ] && CMD="$CMD --ping 10.99.0.2,192.0.2.1"
 # The responder must be listening before the initiator starts.
 [ "$MODE" = customer ] && load
 # shellcheck disable=SC2086
@@ -152,6 +156,14 @@ if [ -n "${CGW_REKEY_IKE_AT:-}" ]; then
 fi
 if [ -n "${CGW_REKEY_CHILD_AT:-}" ]; then
     (sleep "$CGW_REKEY_CHILD_AT"; swan --rekey --child aws-child >"$OUT/rekey-child.out" 2>&1) &
+fi
+if [ -n "${PING:-}" ]; then
+    (i=0
+     while ! ip -n "$NA" link show ipsec0 >/dev/null 2>&1; do
+         i=$((i + 1)); [ $i -gt 50 ] && break; sleep 0.1
+     done
+     ip -n "$NA" link set ipsec0 up 2>/dev/null || true
+     ip -n "$NA" route add 10.99.0.0/24 dev ipsec0 2>"$OUT/route.err") &
 fi
 if [ -n "${CUT_AT:-}" ]; then
     (sleep "$CUT_AT"
