@@ -120,6 +120,8 @@ pub struct Neighbor {
     /// On a cloud speaker (and on the customer router's side of the same
     /// session): which cloud path this session is.
     pub cloud_path: Option<CloudPeer>,
+    /// The session rides in an IPsec tunnel (a VPN with `ipsec = true`).
+    pub tunnel: Option<crate::cloud::TunnelEnd>,
 }
 
 impl Neighbor {

@@ -147,6 +147,7 @@ impl PendingNeighbor {
             export: self.export,
             router_id: None,
             cloud_path: None,
+            tunnel: None,
         })
     }
 }

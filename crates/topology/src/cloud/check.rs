@@ -20,7 +20,7 @@ use hybridlab_cloud::validate::{
 };
 use hybridlab_cloud::vgw::TunnelRouting;
 use ipnet::IpNet;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::Ipv4Addr;
 use std::ops::Range;
 use std::time::Duration;
@@ -29,6 +29,12 @@ use std::time::Duration;
 const MD5_MAX_KEY_LEN: usize = 80;
 /// A VPN connection has exactly two tunnels (spec §1.1).
 const TUNNELS_PER_VPN: usize = 2;
+/// `ipsec` when a `[[vpn]]` does not say.
+pub const DEFAULT_IPSEC: bool = false;
+/// Where tunnels without `outside_address` get theirs: 203.0.113.1 up, in
+/// file order, skipping addresses the file uses for a tunnel or a customer
+/// gateway (TEST-NET-3, RFC 5737: never a real peer's address).
+const DEFAULT_OUTSIDE_NET: [u8; 3] = [203, 0, 113];
 
 /// What a `[[region]]` says beyond its name, for its public VIFs.
 struct RegionInfo {
@@ -559,6 +565,19 @@ impl Checker<'_, '_> {
         let mut seen = HashMap::new();
         let mut per_vgw: HashMap<String, usize> = HashMap::new();
         let mut inside: HashMap<String, Vec<(String, InsideCidr)>> = HashMap::new();
+        // Spec §1.1: each tunnel ends at its own outside address on the AWS
+        // side. Defaults skip every address the file writes down.
+        let cgw_ips: HashMap<Ipv4Addr, &str> =
+            cgws.iter().map(|c| (c.ip, c.name.as_str())).collect();
+        let mut taken: HashSet<Ipv4Addr> = cgw_ips.keys().copied().collect();
+        taken.extend(
+            raw.iter()
+                .flat_map(|v| &v.get_ref().tunnel)
+                .filter_map(|t| t.get_ref().outside_address.as_ref())
+                .filter_map(|a| a.get_ref().parse::<Ipv4Addr>().ok()),
+        );
+        let mut used: HashMap<Ipv4Addr, String> = HashMap::new();
+        let mut next_default: u8 = 1;
         let mut out = Vec::new();
         for s in raw {
             let v = s.get_ref();
@@ -624,7 +643,41 @@ impl Checker<'_, '_> {
             let mut tunnels = Vec::new();
             for (i, t) in v.tunnel.iter().enumerate() {
                 let tunnel_name = format!("{name}/{}", i + 1);
-                let Some(tunnel) = self.tunnel(t.get_ref()) else {
+                let outside = match &t.get_ref().outside_address {
+                    Some(a) => {
+                        let ip: Option<Ipv4Addr> =
+                            self.parsed(a, "an IPv4 address for `outside_address`");
+                        if let Some(ip) = ip {
+                            if let Some(cgw) = cgw_ips.get(&ip) {
+                                self.err(a.span(), format!("`outside_address` {ip} of tunnel {tunnel_name} is the `ip` of customer gateway `{cgw}`; the two ends of a tunnel need different addresses"));
+                            } else if let Some(other) = used.insert(ip, tunnel_name.clone()) {
+                                self.err(a.span(), format!("`outside_address` {ip} of tunnel {tunnel_name} is also tunnel {other}'s; each tunnel has an outside address of its own (spec §1.1)"));
+                            }
+                        }
+                        ip
+                    }
+                    None => {
+                        let free = (next_default..=254).find(|h| {
+                            let [a, b, c] = DEFAULT_OUTSIDE_NET;
+                            !taken.contains(&Ipv4Addr::new(a, b, c, *h))
+                        });
+                        match free {
+                            Some(h) => {
+                                let [a, b, c] = DEFAULT_OUTSIDE_NET;
+                                let ip = Ipv4Addr::new(a, b, c, h);
+                                taken.insert(ip);
+                                used.insert(ip, tunnel_name.clone());
+                                next_default = h.saturating_add(1);
+                                Some(ip)
+                            }
+                            None => {
+                                self.err(t.span(), format!("tunnel {tunnel_name}: no default `outside_address` left in 203.0.113.0/24; set one"));
+                                None
+                            }
+                        }
+                    }
+                };
+                let Some(tunnel) = self.tunnel(t.get_ref(), outside) else {
                     continue;
                 };
                 if let Some(g) = vgw {
@@ -645,13 +698,14 @@ impl Checker<'_, '_> {
                     routing,
                     static_routes,
                     tunnels,
+                    ipsec: v.ipsec.as_ref().map_or(DEFAULT_IPSEC, |b| *b.get_ref()),
                 });
             }
         }
         out
     }
 
-    fn tunnel(&mut self, t: &raw::Tunnel) -> Option<Tunnel> {
+    fn tunnel(&mut self, t: &raw::Tunnel, outside: Option<Ipv4Addr>) -> Option<Tunnel> {
         let cidr = self.parsed(&t.inside_cidr, "an IPv4 prefix for `inside_cidr`");
         let inside_cidr = cidr.and_then(|c| self.rule(t.inside_cidr.span(), InsideCidr::new(c)));
         let psk = self.psk(&t.psk);
@@ -733,6 +787,7 @@ impl Checker<'_, '_> {
         };
         Some(Tunnel {
             inside_cidr: inside_cidr?,
+            outside_address: outside?,
             psk: psk?,
             options: TunnelOptions {
                 phase1_lifetime: phase1?,

@@ -30,6 +30,8 @@ const BGP_PORT: u16 = 179;
 /// ConnectRetry of the generated sessions, as for a `[[router.neighbor]]`
 /// that does not set it.
 const CONNECT_RETRY: Duration = Duration::from_secs(5);
+/// A tunnel's inside network is a /30 (spec §1.3).
+const INSIDE_PREFIX_LEN: u8 = 30;
 
 /// Appends the cloud speakers to `routers`, adds the customer ends of their
 /// sessions, then takes the `external` routers out. `routers` must hold the
@@ -106,8 +108,54 @@ struct Session {
     aws: Ipv4Addr,
     customer_address: Ipv4Addr,
     settings: Settings,
+    /// A VPN tunnel with `ipsec = true`: the session rides in it.
+    ipsec: Option<IpsecTunnel>,
     /// Where the file declares it, for messages.
     span: Range<usize>,
+}
+
+/// What both ends of an IPsec tunnel share.
+struct IpsecTunnel {
+    aws_outside: Ipv4Addr,
+    customer_outside: Ipv4Addr,
+    psk: String,
+    options: TunnelOptions,
+    prefix_len: u8,
+    vpc_cidrs: Vec<ipnet::IpNet>,
+}
+
+impl IpsecTunnel {
+    /// The cloud's end (`aws` true) or the customer's, at `local`.
+    fn end(&self, aws: bool, local: Ipv4Addr, remote: Ipv4Addr) -> TunnelEnd {
+        let (role, local_outside, remote_outside) = if aws {
+            (
+                TunnelRole::Responder,
+                self.aws_outside,
+                self.customer_outside,
+            )
+        } else {
+            (
+                TunnelRole::Initiator,
+                self.customer_outside,
+                self.aws_outside,
+            )
+        };
+        TunnelEnd {
+            role,
+            local_outside,
+            remote_outside,
+            psk: self.psk.clone(),
+            options: self.options,
+            inside_local: local,
+            inside_remote: remote,
+            inside_prefix_len: self.prefix_len,
+            vpc_cidrs: if aws {
+                self.vpc_cidrs.clone()
+            } else {
+                Vec::new()
+            },
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -223,6 +271,19 @@ impl Lowering<'_, '_> {
                 for (i, tunnel) in vpn.tunnels.iter().enumerate() {
                     let n = u8::try_from(i + 1).unwrap_or(u8::MAX);
                     let id = TunnelId::new(vpn.name.clone(), n);
+                    let ipsec = vpn.ipsec.then(|| IpsecTunnel {
+                        aws_outside: tunnel.outside_address,
+                        customer_outside: cgw.ip,
+                        psk: tunnel.psk.clone(),
+                        options: tunnel.options,
+                        prefix_len: INSIDE_PREFIX_LEN,
+                        vpc_cidrs: vgw
+                            .vpc
+                            .as_deref()
+                            .and_then(|v| cloud.vpc(v))
+                            .map(|v| v.cidrs.clone())
+                            .unwrap_or_default(),
+                    });
                     out.push(Session {
                         speaker,
                         name: id.to_string(),
@@ -243,6 +304,7 @@ impl Lowering<'_, '_> {
                                 restart_after: vpn_limit.restart_after,
                             },
                         },
+                        ipsec,
                         span: self.tunnel_span(&vpn.name, i),
                     });
                 }
@@ -318,6 +380,7 @@ impl Lowering<'_, '_> {
                     restart_after,
                 },
             },
+            ipsec: None,
             span: self.vif_span(&v.name),
         }
     }
@@ -414,6 +477,10 @@ impl Lowering<'_, '_> {
                     export,
                     router_id: None,
                     cloud_path: Some(s.path.clone()),
+                    tunnel: s
+                        .ipsec
+                        .as_ref()
+                        .map(|t| t.end(false, s.customer_address, s.aws)),
                 });
                 NeighborKind::Emulated(VirtualLink {
                     router: router.name.clone(),
@@ -427,7 +494,9 @@ impl Lowering<'_, '_> {
         let Some(sp) = routers.get_mut(speaker) else {
             return;
         };
-        if s.customer == Customer::External {
+        // Inside an IPsec tunnel BGP listens in the tunnel's own IP stack,
+        // not on a kernel socket.
+        if s.customer == Customer::External && s.ipsec.is_none() {
             let listen = SocketAddr::new(aws, BGP_PORT);
             if !sp.listen.contains(&listen) {
                 sp.listen.push(listen);
@@ -451,6 +520,10 @@ impl Lowering<'_, '_> {
             export: Vec::new(),
             router_id: matches!(s.path, CloudPeer::Tunnel(_)).then_some(s.aws),
             cloud_path: Some(s.path.clone()),
+            tunnel: s
+                .ipsec
+                .as_ref()
+                .map(|t| t.end(true, s.aws, s.customer_address)),
         });
     }
 
@@ -510,7 +583,10 @@ impl Lowering<'_, '_> {
         }
         let mut remote: BTreeSet<(usize, Ipv4Addr)> = BTreeSet::new();
         let mut clashes = Vec::new();
-        for s in sessions.iter().filter(|s| s.customer == Customer::External) {
+        for s in sessions
+            .iter()
+            .filter(|s| s.customer == Customer::External && s.ipsec.is_none())
+        {
             let Some(sp) = routers.get(first_speaker + s.speaker) else {
                 continue;
             };

@@ -120,11 +120,16 @@ pub struct Vpn {
     pub static_routes: Vec<IpNet>,
     /// Always two (spec §1.2).
     pub tunnels: Vec<Tunnel>,
+    /// The tunnels run IKEv1 + ESP and BGP rides inside them; `false`: BGP
+    /// over a plain virtual link between the inside addresses.
+    pub ipsec: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tunnel {
     pub inside_cidr: InsideCidr,
+    /// The AWS end's public address (spec §1.1: each tunnel its own).
+    pub outside_address: Ipv4Addr,
     pub psk: String,
     pub options: TunnelOptions,
 }
@@ -230,4 +235,34 @@ impl Default for VifBfd {
             multiplier: 3,
         }
     }
+}
+
+/// Who sends the first IKE packet of a tunnel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TunnelRole {
+    /// An emulated customer gateway (startup action `start`).
+    Initiator,
+    /// The cloud end: IKEv1 tunnels are startup action `add`, the cloud
+    /// waits for the customer (spec §1.5).
+    Responder,
+}
+
+/// One end of an IPsec tunnel a BGP session rides in: the session's bytes
+/// go through a userspace IP stack, ESP and UDP between the outside
+/// addresses instead of a virtual link.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TunnelEnd {
+    pub role: TunnelRole,
+    /// This end's public address (IKE on UDP 500 and 4500).
+    pub local_outside: Ipv4Addr,
+    pub remote_outside: Ipv4Addr,
+    pub psk: String,
+    pub options: TunnelOptions,
+    /// This end's inside address (169.254.x.1 on the cloud side).
+    pub inside_local: Ipv4Addr,
+    pub inside_remote: Ipv4Addr,
+    pub inside_prefix_len: u8,
+    /// Cloud side only: the VPC's CIDRs, whose hosts answer pings through
+    /// the tunnel.
+    pub vpc_cidrs: Vec<IpNet>,
 }

@@ -71,6 +71,7 @@ pub(crate) struct Vpn {
     pub static_routes: Vec<S<String>>,
     #[serde(default)]
     pub tunnel: Vec<S<Tunnel>>,
+    pub ipsec: Option<S<bool>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,6 +79,7 @@ pub(crate) struct Vpn {
 pub(crate) struct Tunnel {
     pub inside_cidr: S<String>,
     pub psk: S<String>,
+    pub outside_address: Option<S<String>>,
     pub phase1_lifetime: Option<S<i64>>,
     pub phase2_lifetime: Option<S<i64>>,
     pub rekey_margin: Option<S<i64>>,
