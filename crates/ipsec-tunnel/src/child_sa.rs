@@ -11,6 +11,11 @@ use hybridlab_ike::{ChildSaInfo, Integrity, Phase2Proposal};
 use std::net::SocketAddr;
 use std::time::Duration;
 
+/// How long a replaced inbound SA still opens packets after IKE deleted
+/// it: generous against a lab wire's latency, short against an attacker
+/// (who would need the old keys anyway).
+pub const DRAIN: Duration = Duration::from_secs(2);
+
 /// One installed pair: the inbound SA (`spi_in`, the peer seals into it)
 /// and the outbound one (`spi_out`).
 pub(crate) struct ChildSa {
@@ -25,6 +30,8 @@ pub(crate) struct ChildSa {
     pub remote: SocketAddr,
     pub installed_at: Duration,
     pub lifetime: Duration,
+    /// Deleted by IKE after a rekey: inbound only, until then.
+    pub draining_until: Option<Duration>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -79,7 +86,12 @@ impl ChildSa {
             remote: info.remote,
             installed_at: now,
             lifetime: info.lifetime,
+            draining_until: None,
         })
+    }
+
+    pub fn is_live(&self) -> bool {
+        self.draining_until.is_none()
     }
 
     pub fn lifetime_left(&self, now: Duration) -> Duration {

@@ -22,7 +22,9 @@
 //!   order on `Tick`.
 //! - **SAs**: `ChildSaUp` installs the inbound and outbound SA; outbound
 //!   switches to the newest pair at once, older inbound SAs stay until IKE
-//!   deletes them (peer's Delete, lifetime), so a rekey drops nothing.
+//!   deletes them (peer's Delete, lifetime), so a rekey drops nothing;
+//!   one deleted while a newer pair is live drains for 2 s (inbound only)
+//!   so packets the peer sealed before it switched still open.
 //!   [`TunnelEvent::IpsecUp`] with the first pair, [`TunnelEvent::IpsecDown`]
 //!   when the last one goes.
 //! - **DPD**: authenticated ESP is reported to IKE as `PeerActivity` at

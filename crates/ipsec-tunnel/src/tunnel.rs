@@ -76,7 +76,8 @@ pub struct IpsecTunnel {
     timers: TimerQueue,
     pub(crate) ip: TunnelIp,
     transport: BgpTransport,
-    /// Installed pairs, oldest first; the last one carries outbound traffic.
+    /// Installed pairs, oldest first; the newest live one carries outbound
+    /// traffic, draining ones only open (see `child_sa`).
     pub(crate) children: Vec<ChildSa>,
     /// Counters of deleted pairs, so totals survive rekeys.
     pub(crate) retired: Counters,
@@ -202,15 +203,21 @@ impl IpsecTunnel {
     /// stack's next poll and the NAT keepalive. `None`: only an input can
     /// make anything happen.
     pub fn next_deadline(&self) -> Option<Duration> {
-        [self.timers.next(), self.ip_poll_at, self.keepalive_at()]
-            .into_iter()
-            .flatten()
-            .min()
+        let drained = self.children.iter().filter_map(|c| c.draining_until).min();
+        [
+            self.timers.next(),
+            self.ip_poll_at,
+            self.keepalive_at(),
+            drained,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// A child SA is installed: inner traffic flows.
     pub fn is_up(&self) -> bool {
-        !self.children.is_empty()
+        self.children.iter().any(ChildSa::is_live)
     }
 
     pub fn ike(&self) -> &IkePeer {
@@ -225,8 +232,8 @@ impl IpsecTunnel {
         self.stats
     }
 
-    /// Inbound SPIs of the installed pairs, oldest first; the last one's
-    /// outbound half carries our traffic.
+    /// (inbound, outbound) SPIs of the live pairs, oldest first; the last
+    /// one's outbound half carries our traffic. Draining pairs are left out.
     pub fn child_spis(&self) -> Vec<(u32, u32)> {
         self.children
             .iter()
@@ -306,12 +313,12 @@ impl IpsecTunnel {
                 return;
             }
         }
-        match self.ip.receive(now, &inner) {
-            Disposition::Dropped(DropReason::NotForUs(_) | DropReason::Unsupported(_)) => {
-                self.stats.inner_out += 1;
-                out.push(TunnelOutput::Inner(inner));
-            }
-            _ => {}
+        let disposition = self.ip.receive(now, &inner);
+        if let Disposition::Dropped(DropReason::NotForUs(_) | DropReason::Unsupported(_)) =
+            disposition
+        {
+            self.stats.inner_out += 1;
+            out.push(TunnelOutput::Inner(inner));
         }
     }
 
@@ -330,7 +337,7 @@ impl IpsecTunnel {
 
     /// RFC 4303 §3.3: seal with the newest SA and send it to the peer.
     fn send_inner(&mut self, now: Duration, packet: &[u8], out: &mut Vec<TunnelOutput>) {
-        let Some(child) = self.children.last_mut() else {
+        let Some(child) = self.children.iter_mut().rev().find(|c| c.is_live()) else {
             // BGP's own timers cope; TCP retransmits once the SA is up.
             self.stats.dropped_no_sa += 1;
             return;
@@ -412,6 +419,14 @@ impl IpsecTunnel {
             };
             self.ike_input(now, Input::TimerExpired(kind), out);
         }
+        let retired = &mut self.retired;
+        self.children.retain(|c| match c.draining_until {
+            Some(at) if at <= now => {
+                child_sa::add(retired, &c.counters());
+                false
+            }
+            _ => true,
+        });
         if self.keepalive_at().is_some_and(|at| at <= now) {
             self.stats.keepalives_sent += 1;
             self.last_sent = now;
@@ -486,7 +501,7 @@ impl IpsecTunnel {
                 }
             }
             Event::ChildSaUp(info) => {
-                let first = self.children.is_empty();
+                let first = !self.is_up();
                 match ChildSa::install(&info, self.replay_window, now) {
                     Ok(child) => {
                         info!(
@@ -509,12 +524,22 @@ impl IpsecTunnel {
                 let Some(pos) = self.children.iter().position(|c| c.spi_in == spi_in) else {
                     return;
                 };
-                let child = self.children.remove(pos);
-                child_sa::add(&mut self.retired, &child.counters());
                 info!(tunnel = %self.name, spi_in = format_args!("{spi_in:#010x}"), %reason, "child SA deleted");
-                if self.children.is_empty() {
-                    out.push(TunnelOutput::Event(TunnelEvent::IpsecDown { reason }));
+                let newer_live = self
+                    .children
+                    .iter()
+                    .any(|c| c.is_live() && c.spi_in != spi_in);
+                if newer_live {
+                    if let Some(c) = self.children.get_mut(pos) {
+                        c.draining_until.get_or_insert(now + child_sa::DRAIN);
+                    }
+                    return;
                 }
+                // The last live pair: the tunnel is down, drains included.
+                for c in self.children.drain(..) {
+                    child_sa::add(&mut self.retired, &c.counters());
+                }
+                out.push(TunnelOutput::Event(TunnelEvent::IpsecDown { reason }));
             }
             Event::PeerDead { reason } | Event::Error { reason } => self.error(reason, out),
         }

@@ -34,7 +34,8 @@ pub struct TunnelView {
     pub spi_out: Option<String>,
     pub phase2_algorithms: Option<String>,
     pub phase2_lifetime_left_secs: Option<u64>,
-    /// Every installed pair, oldest first (two during a rekey).
+    /// Every installed pair, oldest first (two during a rekey, and a
+    /// draining one for two seconds after).
     pub child_sas: Vec<ChildSaView>,
     /// Totals over every SA this tunnel had, deleted ones included.
     pub packets_in: u64,
@@ -58,6 +59,8 @@ pub struct ChildSaView {
     pub spi_out: String,
     pub algorithms: String,
     pub lifetime_left_secs: u64,
+    /// Replaced and deleted: still opens late packets, seals nothing.
+    pub draining: bool,
     pub packets_in: u64,
     pub packets_out: u64,
     pub bytes_in: u64,
@@ -97,7 +100,7 @@ impl IpsecTunnel {
             icv_failures,
             malformed,
         } = total;
-        let newest = self.children.last();
+        let newest = self.children.iter().rev().find(|c| c.is_live());
         let p1 = self.phase1.as_ref();
         let ip = self.ip.stats();
         TunnelView {
@@ -128,6 +131,7 @@ impl IpsecTunnel {
                         spi_out: format!("{:08x}", c.spi_out),
                         algorithms: c.proposal.to_string(),
                         lifetime_left_secs: secs(c.lifetime_left(now)),
+                        draining: !c.is_live(),
                         packets_in: k.packets_in,
                         packets_out: k.packets_out,
                         bytes_in: k.bytes_in,
