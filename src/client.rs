@@ -7,7 +7,7 @@ use crate::Show;
 use hybridlab_cloud::fabric::{NodeKind, Trace, VgwView};
 use hybridlab_runtime::view::{
     AnnounceRequest, BfdReply, BlackholeRequest, CommandReply, ErrorReply, NodeRoutes, RoutesReply,
-    SessionView, SessionsReply, WithdrawRequest,
+    SessionView, SessionsReply, TunnelsReply, WithdrawRequest,
 };
 use serde::de::DeserializeOwned;
 use std::process::ExitCode;
@@ -100,6 +100,16 @@ pub fn show(what: Show) -> ExitCode {
                     json(&r);
                 } else {
                     print!("{}", bfd_table(&r, std::time::SystemTime::now()));
+                }
+            },
+        ),
+        Show::Tunnels { json: as_json, api } => finish(
+            call::<TunnelsReply>(&api.addr, "GET", "/api/v1/tunnels", None),
+            |r| {
+                if as_json {
+                    json(&r);
+                } else {
+                    print!("{}", tunnels_table(&r));
                 }
             },
         ),
@@ -361,6 +371,70 @@ fn bfd_table(r: &BfdReply, now: std::time::SystemTime) -> String {
     out
 }
 
+/// One row per tunnel end. The core's part of each view is read by field
+/// name, so a field it does not have shows as `-`.
+fn tunnels_table(r: &TunnelsReply) -> String {
+    let mut t = Table::new(&[
+        "ROUTER",
+        "NEIGHBOR",
+        "ROLE",
+        "OUTSIDE",
+        "PHASE1",
+        "PHASE2",
+        "SPI IN/OUT",
+        "ALGORITHMS",
+        "LIFETIME LEFT",
+        "PACKETS IN/OUT",
+        "BYTES IN/OUT",
+        "REPLAY DROPS",
+        "LAST ERROR",
+    ]);
+    for v in &r.tunnels {
+        let d = &v.detail;
+        let field = |name: &str| match d.get(name) {
+            None | Some(serde_json::Value::Null) => "-".to_string(),
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+        };
+        let secs = |name: &str| {
+            d.get(name)
+                .and_then(serde_json::Value::as_f64)
+                .map_or_else(|| "-".to_string(), duration)
+        };
+        t.row(vec![
+            v.router.clone(),
+            v.neighbor.clone(),
+            v.role.clone(),
+            format!("{} -> {}", v.local_outside, v.remote_outside),
+            field("phase1"),
+            field("phase2"),
+            format!("{}/{}", field("spi_in"), field("spi_out")),
+            format!(
+                "{} / {}",
+                field("phase1_algorithms"),
+                field("phase2_algorithms")
+            ),
+            format!(
+                "{} / {}",
+                secs("phase1_lifetime_left_secs"),
+                secs("phase2_lifetime_left_secs")
+            ),
+            format!("{}/{}", field("packets_in"), field("packets_out")),
+            format!("{}/{}", field("bytes_in"), field("bytes_out")),
+            field("replay_drops"),
+            v.last_error
+                .clone()
+                .or_else(|| {
+                    d.get("last_error")
+                        .and_then(|e| e.as_str())
+                        .map(str::to_string)
+                })
+                .unwrap_or_else(|| "-".to_string()),
+        ]);
+    }
+    t.render()
+}
+
 fn routes_table(r: &RoutesReply) -> String {
     let mut t = Table::new(&[
         "",
@@ -458,6 +532,52 @@ mod tests {
             assert!(lines[1].contains(cell), "{cell} in {text}");
         }
         assert_eq!(lines[2], "cloud: packets for no session: unknown_peer 2");
+    }
+
+    #[test]
+    fn tunnels_table_reads_the_cores_view_by_field() {
+        let reply = TunnelsReply {
+            tunnels: vec![hybridlab_runtime::view::TunnelEndView {
+                router: "vgw1".into(),
+                neighbor: "backup/tunnel1".into(),
+                tunnel: Some("backup/tunnel1".into()),
+                role: "responder".into(),
+                path: "virtual".into(),
+                local_outside: "203.0.113.1".parse().unwrap_or_else(|e| panic!("{e}")),
+                remote_outside: "198.51.100.10".parse().unwrap_or_else(|e| panic!("{e}")),
+                ipsec_up: true,
+                last_error: None,
+                detail: serde_json::json!({
+                    "phase1": "Established",
+                    "phase2": "Established",
+                    "spi_in": "c0ffee01",
+                    "spi_out": "c0ffee02",
+                    "phase1_algorithms": "aes128-sha1-modp1024",
+                    "phase2_algorithms": "aes128-sha1-modp1024",
+                    "phase1_lifetime_left_secs": 28_000,
+                    "phase2_lifetime_left_secs": 3_000,
+                    "packets_in": 7,
+                    "packets_out": 8,
+                    "bytes_in": 700,
+                    "bytes_out": 800,
+                    "replay_drops": 0,
+                }),
+            }],
+        };
+        let text = tunnels_table(&reply);
+        let row = text.lines().nth(1).unwrap_or_default();
+        for cell in [
+            "vgw1",
+            "responder",
+            "203.0.113.1 -> 198.51.100.10",
+            "Established",
+            "c0ffee01/c0ffee02",
+            "aes128-sha1-modp1024 / aes128-sha1-modp1024",
+            "7/8",
+            "700/800",
+        ] {
+            assert!(row.contains(cell), "{cell} not in {row}");
+        }
     }
 
     #[test]

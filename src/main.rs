@@ -148,6 +148,14 @@ enum Show {
         #[command(flatten)]
         api: ApiArg,
     },
+    /// IPsec tunnel ends: IKE phases, SPIs, algorithms, lifetimes left,
+    /// ESP counters, replay drops, last error.
+    Tunnels {
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        api: ApiArg,
+    },
 }
 
 #[derive(Args)]

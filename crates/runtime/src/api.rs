@@ -4,7 +4,7 @@
 use crate::lab::{CommandError, LabHandle};
 use crate::view::{
     AnnounceRequest, BfdReply, BlackholeRequest, CommandReply, ErrorReply, IpsecRequest,
-    NodeRoutes, RoutesReply, SessionsReply, WithdrawRequest,
+    NodeRoutes, RoutesReply, SessionsReply, TunnelsReply, WithdrawRequest,
 };
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -55,6 +55,7 @@ pub fn router(lab: LabHandle) -> axum::Router {
         .route("/api/v1/nodes/{node}/routes", get(node_routes))
         .route("/api/v1/vgws/{vgw}", get(vgw))
         .route("/api/v1/trace", get(trace))
+        .route("/api/v1/tunnels", get(tunnels))
         .route("/api/v1/tunnels/{vpn}/{tunnel}/ipsec", post(tunnel_ipsec))
         .fallback(|| async {
             error(
@@ -154,6 +155,12 @@ async fn tunnel_ipsec(
         router: id.to_string(),
         done: done.to_string(),
     }))
+}
+
+async fn tunnels(State(lab): State<LabHandle>) -> Json<TunnelsReply> {
+    Json(TunnelsReply {
+        tunnels: lab.tunnels().await,
+    })
 }
 
 async fn sessions(State(lab): State<LabHandle>) -> Json<SessionsReply> {

@@ -39,6 +39,13 @@ pub enum LabEventKind {
         to: BfdState,
         diagnostic: String,
     },
+    /// The IPsec tunnel this session rides in got an SA pair (`up`) or
+    /// lost its last one (DPD, a delete from the peer, a drill); why, in
+    /// words, when it went down.
+    Ipsec {
+        up: bool,
+        reason: Option<String>,
+    },
 }
 
 /// Lossless fan-out to every subscriber; cheap to clone.

@@ -5,15 +5,19 @@ use crate::bfd::{Bfd, BfdLink, BfdPath};
 use crate::bfd_udp::{self, Dispatch, BFD_PORT};
 use crate::cloud::{fabric_config, CloudEvent, CloudInbox, CloudQuery, CloudTask, SpeakerPeer};
 use crate::events::{Events, LabEvent};
+use crate::ipsec::udp::UdpPair;
+use crate::ipsec::{self, DatagramPath, TunnelRun, Tunnels};
 use crate::router_task::{CloudLink, Command, Event, Inbox, RouterTask, Slot, Transport};
 use crate::status::PeerStatus;
 use crate::tcp::{self, Acceptable};
-use crate::view::{BfdView, NodeRoutes, RouteView, RouterBfdView, SessionView};
+use crate::view::{BfdView, NodeRoutes, RouteView, RouterBfdView, SessionView, TunnelEndView};
 use crate::wire::{LinkId, Wire};
 use hybridlab_bgp::packet::{AsPath, Origin, PathAttributes, Prefix};
 use hybridlab_bgp::router::Router;
 use hybridlab_cloud::fabric::{CloudPeer, Fabric, NodeKind, NodeRoute, Trace, TraceError, VgwView};
 use hybridlab_cloud::path::TunnelId;
+use hybridlab_ike::Command as IkeCommand;
+use hybridlab_topology::cloud::TunnelRole;
 use hybridlab_topology::convert::{peer_config, router_config};
 use hybridlab_topology::{NeighborKind, RouterRole, Topology};
 use std::collections::{BTreeMap, HashMap};
@@ -43,6 +47,29 @@ pub enum LabError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("router `{router}`: tunnel `{neighbor}`: cannot bind {addr}: {source}{}", tunnel_port_hint(*.addr))]
+    TunnelUdp {
+        router: String,
+        neighbor: String,
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("router `{router}`: tunnel `{neighbor}`: {source}")]
+    Tunnel {
+        router: String,
+        neighbor: String,
+        source: hybridlab_ipsec_tunnel::TunnelError,
+    },
+}
+
+/// IKE must be on UDP 500 (RFC 2409, and what real peers send to), and
+/// the address must be one of this host's.
+fn tunnel_port_hint(addr: SocketAddr) -> &'static str {
+    if addr.port() < 1024 {
+        " (UDP 500 needs root, CAP_NET_BIND_SERVICE or `sysctl net.ipv4.ip_unprivileged_port_start=0` in the network namespace; the outside address must be assigned to an interface there)"
+    } else {
+        ""
+    }
 }
 
 fn privileged_hint(addr: SocketAddr) -> &'static str {
@@ -97,6 +124,9 @@ struct RouterRef {
     /// The link of each neighbour, in the same order.
     links: Vec<LinkId>,
     inbox: Inbox,
+    /// Neighbours whose session rides in an IPsec tunnel: (index, the
+    /// cloud's tunnel, which end this is).
+    tunnels: Vec<(usize, TunnelId, TunnelRole)>,
 }
 
 impl LabHandle {
@@ -261,9 +291,56 @@ impl LabHandle {
         Ok(self.ask_cloud(from, query).await??)
     }
 
-    /// A drill: take a tunnel's IPsec down (or back up). Until IKE runs,
-    /// every tunnel's IPsec is up from the start.
+    /// Every IPsec tunnel end of the lab, router by router.
+    pub async fn tunnels(&self) -> Vec<TunnelEndView> {
+        let mut all = Vec::new();
+        for r in self.routers.iter().filter(|r| !r.tunnels.is_empty()) {
+            if let Ok(views) = self.ask(r, Command::Tunnels).await {
+                all.extend(views);
+            }
+        }
+        all
+    }
+
+    /// A drill: take a tunnel's IPsec down (or back up).
+    ///
+    /// On a VPN with `ipsec = true` this drives IKE: down stops it
+    /// (deletes sent, SAs gone) on the emulated customer gateway first,
+    /// so it does not initiate again, then on the cloud end; up makes the
+    /// emulated customer gateway initiate. A real customer gateway is the
+    /// initiator of its tunnel: after a down it may come back on its own,
+    /// and an up has nothing to start on the cloud end, which waits for it
+    /// (startup action `add`). On a VPN without IKE the cloud's IPsec
+    /// status is set directly.
     pub async fn set_tunnel_ipsec(&self, tunnel: &TunnelId, up: bool) -> Result<(), CommandError> {
+        let mut ends: Vec<(&RouterRef, usize, TunnelRole)> = self
+            .routers
+            .iter()
+            .flat_map(|r| {
+                r.tunnels
+                    .iter()
+                    .filter(|(_, id, _)| id == tunnel)
+                    .map(move |(ni, _, role)| (r, *ni, *role))
+            })
+            .collect();
+        if !ends.is_empty() {
+            // Initiators first.
+            ends.sort_by_key(|(_, _, role)| *role != TunnelRole::Initiator);
+            for (r, neighbor, role) in ends {
+                let command = match (up, role) {
+                    (false, _) => IkeCommand::Stop,
+                    (true, TunnelRole::Initiator) => IkeCommand::Start,
+                    (true, TunnelRole::Responder) => continue,
+                };
+                self.ask(r, |reply| Command::TunnelIke {
+                    neighbor,
+                    command,
+                    reply,
+                })
+                .await?;
+            }
+            return Ok(());
+        }
         let name = tunnel.to_string();
         let query = |reply| CloudQuery::SetIpsec(tunnel.clone(), up, reply);
         if self.ask_cloud(&name, query).await? {
@@ -334,6 +411,17 @@ impl Lab {
                     .map(|ni| link_id(&topology, ri, ni))
                     .collect(),
                 inbox: tx,
+                tunnels: r
+                    .neighbors
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(ni, n)| match (&n.cloud_path, &n.tunnel) {
+                        (Some(CloudPeer::Tunnel(id)), Some(end)) => {
+                            Some((ni, id.clone(), end.role))
+                        }
+                        _ => None,
+                    })
+                    .collect(),
             });
         }
         let wire = Wire::new();
@@ -421,6 +509,7 @@ impl Lab {
             for (ni, n) in r.neighbors.iter().enumerate() {
                 let peer = core.add_peer(peer_config(&self.topology, r, n));
                 let transport = match &n.kind {
+                    _ if n.tunnel.is_some() => Transport::Tunnel,
                     NeighborKind::Emulated(l) => Transport::Virtual {
                         far_router: l.far_router,
                         far_neighbor: l.far_neighbor,
@@ -475,6 +564,7 @@ impl Lab {
                 conn_ids.clone(),
             );
             task.bfd = bfd;
+            task.tunnels = self.tunnels(ri, &inbox_tx)?;
             if let (Some(cloud), RouterRole::Vgw | RouterRole::DxGateway | RouterRole::PublicVif) =
                 (&self.handle.cloud, r.role)
             {
@@ -495,7 +585,15 @@ impl Lab {
         }
         if let Some(rx) = self.cloud_inbox.take() {
             let fabric = Fabric::new(fabric_config(&self.topology.cloud));
-            let task = CloudTask::new(fabric, rx, speakers);
+            let ipsec = self
+                .topology
+                .cloud
+                .vpns
+                .iter()
+                .filter(|v| v.ipsec)
+                .flat_map(|v| [1, 2].map(|n| TunnelId::new(v.name.clone(), n)))
+                .collect();
+            let task = CloudTask::new(fabric, rx, speakers, ipsec);
             self.cloud_task = Some(tokio::spawn(task.run()));
         }
         Ok(())
@@ -508,6 +606,8 @@ impl Lab {
                 .iter()
                 .enumerate()
                 .filter_map(|(ni, n)| match &n.kind {
+                    // BGP inside a tunnel listens in the tunnel's stack.
+                    _ if n.tunnel.is_some() => None,
                     NeighborKind::External { address, .. } => Some((
                         *address,
                         Acceptable {
@@ -551,6 +651,77 @@ impl Lab {
             }
         }
         Ok(())
+    }
+
+    /// The IPsec tunnels of router `ri`: a core per tunnel neighbour, in
+    /// memory to an emulated far end, on kernel UDP 500/4500 at the
+    /// outside address to a real one.
+    fn tunnels(&self, ri: usize, inbox: &Inbox) -> Result<Tunnels, LabError> {
+        let mut tunnels = Tunnels::default();
+        let Some(r) = self.topology.routers.get(ri) else {
+            return Ok(tunnels);
+        };
+        let seed = router_seed(self.topology.lab.seed, ri);
+        for (ni, n) in r.neighbors.iter().enumerate() {
+            let Some(end) = &n.tunnel else {
+                continue;
+            };
+            let (path, real_peer) = match &n.kind {
+                NeighborKind::Emulated(l) => (
+                    DatagramPath::Virtual {
+                        far_router: l.far_router,
+                        far_neighbor: l.far_neighbor,
+                    },
+                    false,
+                ),
+                NeighborKind::External { .. } => {
+                    let sockets = UdpPair::bind(IpAddr::V4(end.local_outside)).map_err(
+                        |(addr, source)| LabError::TunnelUdp {
+                            router: r.name.clone(),
+                            neighbor: n.name.clone(),
+                            addr,
+                            source,
+                        },
+                    )?;
+                    (DatagramPath::Udp(sockets), true)
+                }
+            };
+            let readers = match &path {
+                DatagramPath::Udp(sockets) => sockets.spawn_readers(ni, inbox.clone()),
+                DatagramPath::Virtual { .. } => Vec::new(),
+            };
+            let name = match &n.cloud_path {
+                Some(CloudPeer::Tunnel(id)) => id.to_string(),
+                _ => n.name.clone(),
+            };
+            // Offset from BFD's per-neighbour seeds (`router_seed(seed, ni)`).
+            let tunnel_seed = router_seed(seed, ni.wrapping_add(1 << 16));
+            let engine = ipsec::tunnel(&name, end, n.mode.accepts(), tunnel_seed, real_peer)
+                .map_err(|source| LabError::Tunnel {
+                    router: r.name.clone(),
+                    neighbor: n.name.clone(),
+                    source,
+                })?;
+            let cloud = match (&n.cloud_path, end.role) {
+                (Some(CloudPeer::Tunnel(id)), TunnelRole::Responder) => Some(id.clone()),
+                _ => None,
+            };
+            tunnels.runs.insert(
+                ni,
+                TunnelRun {
+                    engine,
+                    path,
+                    role: end.role,
+                    cloud,
+                    local_outside: IpAddr::V4(end.local_outside),
+                    remote_outside: IpAddr::V4(end.remote_outside),
+                    ipsec_up: false,
+                    last_error: None,
+                    readers,
+                },
+            );
+        }
+        Ok(tunnels)
     }
 
     /// The BFD sessions of router `ri`, each with its way to the peer.

@@ -24,6 +24,7 @@ mod bfd_udp;
 pub mod check;
 mod cloud;
 pub mod events;
+mod ipsec;
 pub mod lab;
 mod router_task;
 mod sockopt;

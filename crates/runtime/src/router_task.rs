@@ -14,10 +14,11 @@
 use crate::bfd::{Bfd, BfdKey, BfdPath};
 use crate::cloud::{CloudEvent, CloudInbox};
 use crate::events::{Events, LabEvent, LabEventKind};
+use crate::ipsec::{DatagramPath, Tunnels};
 use crate::status::PeerStatus;
 use crate::tcp;
 use crate::timers::Timers;
-use crate::view::{BfdView, RouteView, RouterBfdView, SessionView};
+use crate::view::{BfdView, RouteView, RouterBfdView, SessionView, TunnelEndView};
 use crate::wire::{LinkId, Wire, WireEventKind};
 use bytes::Bytes;
 use hybridlab_bfd::{DownCause, Input as BfdInput, Output as BfdOutput, State as BfdState};
@@ -28,6 +29,7 @@ use hybridlab_bgp::session::{
     ConnId, IdleReason, SessionInput, SessionOutput, State as SessionState, TimerKind,
 };
 use hybridlab_cloud::fabric::{CloudPeer, SessionRoutes};
+use hybridlab_ipsec_tunnel::{TunnelEvent, TunnelInput, TunnelOutput};
 use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -91,6 +93,15 @@ pub(crate) enum Event {
         data: Bytes,
         ttl: u8,
     },
+    /// A datagram for the IPsec tunnel of neighbour `slot`: from the far
+    /// end's router task (already through the wire) or from a kernel
+    /// socket (not yet).
+    TunnelUdp {
+        slot: usize,
+        from: SocketAddr,
+        to: SocketAddr,
+        bytes: Bytes,
+    },
     Command(Command),
 }
 
@@ -120,6 +131,15 @@ pub(crate) enum Command {
     SetPeerRoutes {
         peer: PeerId,
         routes: Vec<(Prefix, PathAttributes)>,
+    },
+    /// Every IPsec tunnel end of this router.
+    Tunnels(oneshot::Sender<Vec<TunnelEndView>>),
+    /// An IKE command for the tunnel of neighbour `neighbor` (a drill);
+    /// answers whether that neighbour has a tunnel.
+    TunnelIke {
+        neighbor: usize,
+        command: hybridlab_ike::Command,
+        reply: oneshot::Sender<bool>,
     },
 }
 
@@ -167,6 +187,8 @@ pub(crate) enum Transport {
         ttl: u8,
         md5: Option<String>,
     },
+    /// Inside an IPsec tunnel: the router's [`Tunnels`] carry the bytes.
+    Tunnel,
 }
 
 /// One configured neighbour of this router.
@@ -237,6 +259,8 @@ pub(crate) struct RouterTask {
     pub bfd: Bfd,
     /// Set on cloud speakers (VGW, DX gateway, public VIF).
     pub cloud: Option<CloudLink>,
+    /// The IPsec tunnels of neighbours with `Transport::Tunnel`.
+    pub tunnels: Tunnels,
     conns: HashMap<ConnId, Conn>,
     by_peer: HashMap<PeerId, usize>,
     writers: Vec<JoinHandle<()>>,
@@ -269,6 +293,7 @@ impl RouterTask {
             timers: Timers::default(),
             bfd: Bfd::default(),
             cloud: None,
+            tunnels: Tunnels::default(),
             conns: HashMap::new(),
             by_peer,
             writers: Vec::new(),
@@ -277,6 +302,8 @@ impl RouterTask {
 
     /// Runs until shut down, or until every sender of the inbox is gone.
     pub(crate) async fn run(mut self, networks: Vec<(Prefix, PathAttributes)>) {
+        // Tunnels first: the sessions inside them connect through them.
+        self.start_tunnels();
         let mut out = Vec::new();
         for (prefix, attrs) in networks {
             self.core.announce(prefix, attrs, &mut out);
@@ -290,7 +317,10 @@ impl RouterTask {
         }
         loop {
             self.report_to_cloud();
-            let deadline = earliest(self.timers.next_deadline(), self.bfd.timers.next_deadline());
+            let deadline = earliest(
+                earliest(self.timers.next_deadline(), self.bfd.timers.next_deadline()),
+                self.tunnels.timers.next_deadline(),
+            );
             let event = tokio::select! {
                 biased;
                 event = self.inbox.recv() => event,
@@ -311,22 +341,33 @@ impl RouterTask {
         }
     }
 
-    /// Every timer due now, BGP and BFD, in deadline order (BFD first on a
-    /// tie: a path found dead takes its BGP session down before BGP acts).
+    /// Every timer due now, BGP, BFD and tunnels, in deadline order (on a
+    /// tie BFD first, then tunnels: a path found dead takes its BGP session
+    /// down before BGP acts).
     fn fire_timers(&mut self) {
         let now = Instant::now();
         loop {
-            let bgp = self.timers.next_deadline().filter(|at| *at <= now);
-            let bfd = self.bfd.timers.next_deadline().filter(|at| *at <= now);
-            match (bgp, bfd) {
-                (None, None) => return,
-                (Some(g), Some(f)) if g < f => self.fire_bgp_timer(now),
-                (Some(_), None) => self.fire_bgp_timer(now),
-                _ => {
+            let due = [
+                (self.bfd.timers.next_deadline(), 0),
+                (self.tunnels.timers.next_deadline(), 1),
+                (self.timers.next_deadline(), 2),
+            ]
+            .into_iter()
+            .filter_map(|(at, rank)| at.filter(|at| *at <= now).map(|at| (at, rank)))
+            .min();
+            match due {
+                None => return,
+                Some((_, 0)) => {
                     if let Some((key, kind)) = self.bfd.timers.pop_due(now) {
                         self.feed_bfd(key, BfdInput::TimerExpired(kind));
                     }
                 }
+                Some((_, 1)) => {
+                    if let Some(slot) = self.tunnels.timers.pop_due(now) {
+                        self.tunnel_input(slot, TunnelInput::Tick);
+                    }
+                }
+                Some(_) => self.fire_bgp_timer(now),
             }
         }
     }
@@ -441,6 +482,12 @@ impl RouterTask {
                 }
             }
             Event::BfdReceived { from, data, ttl } => self.bfd_received(from, &data, ttl),
+            Event::TunnelUdp {
+                slot,
+                from,
+                to,
+                bytes,
+            } => self.tunnel_received(slot, from, to, bytes),
             Event::Command(cmd) => self.command(cmd),
         }
     }
@@ -518,6 +565,28 @@ impl RouterTask {
                 debug!(router = %self.name, neighbor = %self.peer_name(peer), routes = routes.len(), "cloud export");
                 self.core.set_peer_routes(peer, routes, &mut out);
             }
+            Command::Tunnels(reply) => {
+                let views = self
+                    .slots
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, s)| self.tunnels.view(&self.name, i, &s.name))
+                    .collect();
+                let _ = reply.send(views);
+            }
+            Command::TunnelIke {
+                neighbor,
+                command,
+                reply,
+            } => {
+                let exists = self.tunnels.runs.contains_key(&neighbor);
+                if exists {
+                    let name = self.slots.get(neighbor).map_or("?", |s| s.name.as_str());
+                    info!(router = %self.name, neighbor = %name, ?command, "IKE command");
+                    self.tunnel_input(neighbor, TunnelInput::Command(command));
+                }
+                let _ = reply.send(exists);
+            }
         }
         self.apply(out);
     }
@@ -574,6 +643,13 @@ impl RouterTask {
         let mut out = Vec::new();
         self.core.shutdown(&mut out);
         self.apply(out);
+        // The NOTIFICATIONs above left through the tunnels; now tell each
+        // IKE peer the SAs are gone (RFC 2409 §5.7 deletes).
+        let tunnels: Vec<usize> = self.tunnels.runs.keys().copied().collect();
+        for slot in tunnels {
+            self.tunnel_input(slot, TunnelInput::Command(hybridlab_ike::Command::Stop));
+        }
+        self.tunnels.stop_readers();
         // Hang up whatever the core left open, then let writers flush.
         let conns: Vec<ConnId> = self.conns.keys().copied().collect();
         for conn in conns {
@@ -620,6 +696,16 @@ impl RouterTask {
                 continue;
             };
             match action {
+                action @ (SessionOutput::Connect
+                | SessionOutput::Send { .. }
+                | SessionOutput::Close { .. })
+                    if self.tunnels.runs.contains_key(&slot) =>
+                {
+                    if matches!(action, SessionOutput::Connect) {
+                        self.publish_connect_attempt(slot);
+                    }
+                    self.tunnel_input(slot, TunnelInput::Bgp(action));
+                }
                 SessionOutput::Connect => self.connect(slot),
                 SessionOutput::Send { conn, data } => self.send(conn, data),
                 SessionOutput::Close { conn } => self.close(conn),
@@ -636,7 +722,10 @@ impl RouterTask {
     fn observe(&mut self, slot: usize, output: SessionOutput) {
         let now = Instant::now();
         let outbound = match &output {
-            SessionOutput::Established(n) => self.conns.get(&n.conn).is_some_and(|c| c.outbound),
+            SessionOutput::Established(n) => {
+                self.conns.get(&n.conn).is_some_and(|c| c.outbound)
+                    || self.tunnels.outbound.contains(&n.conn)
+            }
             _ => false,
         };
         let Some(s) = self.slots.get_mut(slot) else {
@@ -864,6 +953,165 @@ impl RouterTask {
         self.feed_slot(neighbor, SessionInput::Start);
     }
 
+    // ---- IPsec tunnels -------------------------------------------------
+
+    fn start_tunnels(&mut self) {
+        let slots: Vec<usize> = self.tunnels.runs.keys().copied().collect();
+        for slot in slots {
+            let now = self.tunnels.now();
+            let mut out = Vec::new();
+            if let Some(run) = self.tunnels.runs.get_mut(&slot) {
+                run.engine.start(now, &mut out);
+            }
+            self.tunnels.rearm(slot);
+            self.apply_tunnel(slot, out);
+        }
+    }
+
+    /// One input into the tunnel of neighbour `slot`, and its outputs
+    /// carried out.
+    fn tunnel_input(&mut self, slot: usize, input: TunnelInput) {
+        let now = self.tunnels.now();
+        let conn_ids = Arc::clone(&self.conn_ids);
+        let mut next_conn = move || conn_ids.fetch_add(1, Ordering::Relaxed);
+        let mut out = Vec::new();
+        let Some(run) = self.tunnels.runs.get_mut(&slot) else {
+            return;
+        };
+        run.engine.handle(now, input, &mut next_conn, &mut out);
+        self.tunnels.rearm(slot);
+        self.apply_tunnel(slot, out);
+    }
+
+    fn apply_tunnel(&mut self, slot: usize, outputs: Vec<TunnelOutput>) {
+        for output in outputs {
+            match output {
+                TunnelOutput::Udp { from, to, bytes } => self.tunnel_send(slot, from, to, bytes),
+                TunnelOutput::Bgp(input) => {
+                    match &input {
+                        SessionInput::Connected {
+                            conn,
+                            outbound: true,
+                            ..
+                        } => {
+                            self.tunnels.outbound.insert(*conn);
+                        }
+                        SessionInput::Closed { conn } => {
+                            self.tunnels.outbound.remove(conn);
+                        }
+                        _ => {}
+                    }
+                    self.feed_slot(slot, input);
+                }
+                TunnelOutput::Event(event) => self.tunnel_event(slot, event),
+                // The initiator forces UDP encapsulation, so plain ESP
+                // (a raw socket) never comes out between lab ends; a
+                // real peer gets UDP as well (kernel-libipsec). Inner
+                // packets for hosts behind this end have nowhere to go.
+                TunnelOutput::Esp { .. } | TunnelOutput::Inner(_) => {
+                    debug!(router = %self.name, slot, "tunnel packet without a path dropped");
+                }
+            }
+        }
+    }
+
+    fn tunnel_send(&mut self, slot: usize, from: SocketAddr, to: SocketAddr, bytes: Bytes) {
+        let (Some(s), Some(run)) = (self.slots.get(slot), self.tunnels.runs.get(&slot)) else {
+            return;
+        };
+        let kind = WireEventKind::Datagram {
+            from,
+            to,
+            bytes: bytes.clone(),
+        };
+        if !self.wire.transmit(&s.link, Some(&self.name), kind) {
+            return;
+        }
+        match &run.path {
+            DatagramPath::Virtual {
+                far_router,
+                far_neighbor,
+            } => {
+                if let Some(far) = self.peers_inboxes.get(*far_router) {
+                    let _ = far.send(Event::TunnelUdp {
+                        slot: *far_neighbor,
+                        from,
+                        to,
+                        bytes,
+                    });
+                }
+            }
+            DatagramPath::Udp(sockets) => sockets.send(from, to, &bytes),
+        }
+    }
+
+    fn tunnel_received(&mut self, slot: usize, from: SocketAddr, to: SocketAddr, bytes: Bytes) {
+        let (Some(s), Some(run)) = (self.slots.get(slot), self.tunnels.runs.get(&slot)) else {
+            return;
+        };
+        // From a real peer the datagram passes the wire here; from an
+        // emulated end it passed at the sender.
+        if matches!(run.path, DatagramPath::Udp(_)) {
+            let kind = WireEventKind::Datagram {
+                from,
+                to,
+                bytes: bytes.clone(),
+            };
+            if !self.wire.transmit(&s.link, None, kind) {
+                return;
+            }
+        }
+        self.tunnel_input(slot, TunnelInput::Udp { from, to, bytes });
+    }
+
+    fn tunnel_event(&mut self, slot: usize, event: TunnelEvent) {
+        let name = self
+            .slots
+            .get(slot)
+            .map_or_else(String::new, |s| s.name.clone());
+        let Some(run) = self.tunnels.runs.get_mut(&slot) else {
+            return;
+        };
+        let (up, reason) = match event {
+            TunnelEvent::IpsecUp => (true, None),
+            TunnelEvent::IpsecDown { reason } => (false, Some(reason)),
+            TunnelEvent::Error(e) => {
+                warn!(router = %self.name, neighbor = %name, error = %e, "tunnel");
+                run.last_error = Some(e);
+                return;
+            }
+            other => {
+                debug!(router = %self.name, neighbor = %name, event = ?other, "tunnel");
+                return;
+            }
+        };
+        run.ipsec_up = up;
+        match &reason {
+            None => info!(router = %self.name, neighbor = %name, "IPsec up"),
+            Some(r) => warn!(router = %self.name, neighbor = %name, reason = %r, "IPsec down"),
+        }
+        if let (Some(tunnel), Some(cloud)) = (run.cloud.clone(), &self.cloud) {
+            let _ = cloud.inbox.send(CloudEvent::Ipsec { tunnel, up });
+        }
+        self.events.publish(LabEvent {
+            at: Instant::now(),
+            router: self.name.clone(),
+            neighbor: name,
+            kind: LabEventKind::Ipsec { up, reason },
+        });
+    }
+
+    fn publish_connect_attempt(&mut self, slot: usize) {
+        if let Some(s) = self.slots.get(slot) {
+            self.events.publish(LabEvent {
+                at: Instant::now(),
+                router: self.name.clone(),
+                neighbor: s.name.clone(),
+                kind: LabEventKind::ConnectAttempt,
+            });
+        }
+    }
+
     fn next_conn_id(&self) -> ConnId {
         self.conn_ids.fetch_add(1, Ordering::Relaxed)
     }
@@ -938,6 +1186,8 @@ impl RouterTask {
                 });
                 s.connecting = Some(task.abort_handle());
             }
+            // Handled in `apply`; a tunnel slot never gets here.
+            Transport::Tunnel => {}
         }
     }
 

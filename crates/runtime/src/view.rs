@@ -235,3 +235,32 @@ pub struct NodeRoutes {
 pub struct IpsecRequest {
     pub up: bool,
 }
+
+/// `GET /api/v1/tunnels`: every IPsec tunnel end of the lab.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TunnelsReply {
+    pub tunnels: Vec<TunnelEndView>,
+}
+
+/// One end of an IPsec tunnel, on the router whose BGP session rides in it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TunnelEndView {
+    pub router: String,
+    pub neighbor: String,
+    /// "VPN/tunnelN" on the cloud end; `null` on a customer's.
+    pub tunnel: Option<String>,
+    /// "initiator" (a customer gateway) or "responder" (the cloud).
+    pub role: String,
+    /// "virtual" (in memory to an emulated end) or "udp" (kernel sockets
+    /// to a real peer).
+    pub path: String,
+    pub local_outside: IpAddr,
+    pub remote_outside: IpAddr,
+    /// An IPsec SA pair is installed.
+    pub ipsec_up: bool,
+    pub last_error: Option<String>,
+    /// The tunnel core's own view: phase 1 and 2 states, SPIs, algorithms,
+    /// lifetimes left, packet and byte counters, replay drops (the
+    /// `hybridlab-ipsec-tunnel` crate's `TunnelView`, as it serializes).
+    pub detail: serde_json::Value,
+}

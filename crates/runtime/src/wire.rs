@@ -9,6 +9,7 @@
 use bytes::Bytes;
 use std::collections::HashSet;
 use std::fmt;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -58,6 +59,13 @@ pub enum WireEventKind {
     Close,
     /// A BFD Control packet: one UDP payload (RFC 5880 §4).
     Bfd(Bytes),
+    /// A tunnel's UDP datagram between outside addresses: IKE on 500 or
+    /// 4500, ESP in UDP on 4500 (RFC 3948).
+    Datagram {
+        from: SocketAddr,
+        to: SocketAddr,
+        bytes: Bytes,
+    },
 }
 
 /// Shared by every link of a lab; cheap to clone.

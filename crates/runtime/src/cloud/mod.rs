@@ -34,6 +34,12 @@ pub(crate) enum CloudEvent {
         peer: CloudPeer,
         state: SessionRoutes,
     },
+    /// The IPsec of a tunnel came up or went down (IKE, DPD, a drill),
+    /// as its cloud end saw it.
+    Ipsec {
+        tunnel: TunnelId,
+        up: bool,
+    },
     Query(CloudQuery),
 }
 
@@ -58,6 +64,8 @@ pub(crate) struct CloudTask {
     speakers: BTreeMap<CloudPeer, SpeakerPeer>,
     /// What each session was last told to announce.
     sent: BTreeMap<CloudPeer, Vec<Announcement>>,
+    /// Tunnels that run IKE: down until their cloud end says otherwise.
+    ipsec_tunnels: Vec<TunnelId>,
 }
 
 impl CloudTask {
@@ -65,22 +73,34 @@ impl CloudTask {
         fabric: Fabric,
         inbox: mpsc::UnboundedReceiver<CloudEvent>,
         speakers: BTreeMap<CloudPeer, SpeakerPeer>,
+        ipsec_tunnels: Vec<TunnelId>,
     ) -> Self {
         CloudTask {
             fabric,
             inbox,
             speakers,
             sent: BTreeMap::new(),
+            ipsec_tunnels,
         }
     }
 
     pub(crate) async fn run(mut self) {
+        // A tunnel that runs IKE has no IPsec SA until IKE brings one up.
+        for tunnel in std::mem::take(&mut self.ipsec_tunnels) {
+            self.fabric.set_tunnel_ipsec(&tunnel, false);
+        }
         self.push_exports();
         while let Some(event) = self.inbox.recv().await {
             match event {
                 CloudEvent::Session { peer, state } => {
                     tracing::debug!(%peer, established = state.established, routes = state.routes.len(), "cloud session update");
                     if self.fabric.session_changed(peer, state) {
+                        self.push_exports();
+                    }
+                }
+                CloudEvent::Ipsec { tunnel, up } => {
+                    tracing::info!(%tunnel, up, "tunnel IPsec (IKE)");
+                    if self.fabric.set_tunnel_ipsec(&tunnel, up) {
                         self.push_exports();
                     }
                 }
