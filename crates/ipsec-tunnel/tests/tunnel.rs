@@ -90,12 +90,13 @@ fn ike_then_bgp_over_the_tunnel_then_routes_and_ping() {
     }
 }
 
-#[test]
-fn phase2_rekeys_under_a_ping_stream_lose_nothing() {
+/// Phase 2 lifetimes of 60 s; `rekeyer` starts every rekey (its margin
+/// is 15 s, the other's 5 s), while cgw pings a VPC host every 100 ms.
+fn rekeys_under_pings(rekeyer: usize) {
     let mut o = Options::new();
-    for (ike, margin) in [(&mut o.aws_ike, 5), (&mut o.cgw_ike, 15)] {
+    for (i, ike) in [(AWS, &mut o.aws_ike), (CGW, &mut o.cgw_ike)] {
         ike.phase2_lifetime = secs(60);
-        ike.rekey.margin = secs(margin);
+        ike.rekey.margin = secs(if i == rekeyer { 15 } else { 5 });
         ike.rekey.fuzz_percent = 0;
     }
     let mut lab = Lab::new(o);
@@ -130,15 +131,21 @@ fn phase2_rekeys_under_a_ping_stream_lose_nothing() {
         .collect();
     let mut distinct = newest.clone();
     distinct.dedup();
-    assert!(distinct.len() >= 5, "too few rekeys: {spis_seen:x?}");
+    assert_eq!(distinct.len(), 5, "rekeys: {spis_seen:x?}");
+    // Who started them: the rekeyer's IKE sent the first message.
+    let other = 1 - rekeyer;
+    assert!(
+        lab.ends[rekeyer].tunnel.ike().stats().sent > lab.ends[other].tunnel.ike().stats().sent
+    );
     for e in &lab.ends {
         assert_eq!(e.bgp_state(), State::Established);
-        assert_eq!(
-            e.saw(&TunnelEvent::IpsecDown {
-                reason: String::new()
-            }),
-            None
-        );
+        assert_eq!(e.bgp_established.len(), 1);
+        let ups = e
+            .events
+            .iter()
+            .filter(|(_, x)| *x == TunnelEvent::IpsecUp)
+            .count();
+        assert_eq!(ups, 1);
         assert!(!e
             .events
             .iter()
@@ -147,8 +154,40 @@ fn phase2_rekeys_under_a_ping_stream_lose_nothing() {
         assert_eq!(v.replay_drops + v.icv_failures + v.esp_malformed, 0);
         assert_eq!(v.tunnel.unknown_spi, 0);
         assert!(v.tunnel.dropped_no_sa <= 2);
-        assert!(v.child_sas.len() <= 2);
+        // The old pair is gone once drained.
+        assert_eq!(v.child_sas.len(), 1, "{:?}", v.child_sas);
     }
+}
+
+#[test]
+fn phase2_rekeys_by_the_initiator_under_a_ping_stream_lose_nothing() {
+    rekeys_under_pings(CGW);
+}
+
+#[test]
+fn phase2_rekeys_by_the_responder_under_a_ping_stream_lose_nothing() {
+    rekeys_under_pings(AWS);
+}
+
+#[test]
+fn stop_deletes_both_ends_and_says_so() {
+    let mut lab = up();
+    lab.input(CGW, TunnelInput::Command(hybridlab_ike::Command::Stop));
+    lab.run_for(ms(10));
+    for e in &lab.ends {
+        assert!(!e.tunnel.is_up());
+        assert!(e
+            .events
+            .iter()
+            .any(|(_, x)| matches!(x, TunnelEvent::IpsecDown { .. })));
+        let v = e.tunnel.view(lab.now);
+        assert_eq!(v.phase2, SaState::Down);
+        assert!(v.child_sas.is_empty());
+    }
+    // What BGP sends now goes nowhere, counted.
+    lab.run_for(secs(40));
+    assert!(lab.ends[AWS].tunnel.view(lab.now).tunnel.dropped_no_sa > 0);
+    assert_ne!(lab.ends[AWS].bgp_state(), State::Established);
 }
 
 #[test]
@@ -425,4 +464,33 @@ fn the_view_serialises() {
         json["phase2_lifetime_left_secs"],
         3600 - 10 + json["phase2_lifetime_left_secs"].as_u64().unwrap() as i64 as u64 - (3600 - 10)
     );
+}
+
+#[test]
+fn a_proposal_mismatch_is_reported_in_words() {
+    use hybridlab_ike::{Cipher, DhGroup, Integrity, Phase1Proposal};
+    let mut o = Options::new();
+    o.aws_ike.phase1 = vec![Phase1Proposal {
+        cipher: Cipher::Aes128Cbc,
+        integrity: Integrity::Sha1,
+        group: DhGroup::Modp1024,
+    }];
+    o.cgw_ike.phase1 = vec![Phase1Proposal {
+        cipher: Cipher::Aes256Cbc,
+        integrity: Integrity::Sha256,
+        group: DhGroup::Modp2048,
+    }];
+    let mut lab = Lab::new(o);
+    lab.start();
+    lab.run_for(secs(5));
+    for e in &lab.ends {
+        assert!(!e.tunnel.is_up());
+        let v = e.tunnel.view(lab.now);
+        let err = v.last_error.unwrap_or_default();
+        assert!(err.contains("No proposal match"), "{err}");
+        assert!(e
+            .errors()
+            .iter()
+            .any(|(_, r)| r.contains("No proposal match")));
+    }
 }
