@@ -585,13 +585,22 @@ impl Lab {
         }
         if let Some(rx) = self.cloud_inbox.take() {
             let fabric = Fabric::new(fabric_config(&self.topology.cloud));
+            // The tunnels whose cloud end runs IKE here start down; the
+            // rest (no IKE: `ipsec = false`, or static routing, which has
+            // no session to carry) count as up.
             let ipsec = self
                 .topology
-                .cloud
-                .vpns
+                .routers
                 .iter()
-                .filter(|v| v.ipsec)
-                .flat_map(|v| [1, 2].map(|n| TunnelId::new(v.name.clone(), n)))
+                .flat_map(|r| &r.neighbors)
+                .filter_map(|n| match (&n.cloud_path, &n.tunnel) {
+                    (Some(CloudPeer::Tunnel(id)), Some(end))
+                        if end.role == TunnelRole::Responder =>
+                    {
+                        Some(id.clone())
+                    }
+                    _ => None,
+                })
                 .collect();
             let task = CloudTask::new(fabric, rx, speakers, ipsec);
             self.cloud_task = Some(tokio::spawn(task.run()));
