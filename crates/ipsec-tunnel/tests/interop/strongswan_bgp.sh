@@ -6,18 +6,28 @@
 # ipsec0 = 169.254.10.2/30, as the cloud's generated configuration sets
 # them up.
 #
-#   sudo sh crates/ipsec-tunnel/tests/interop/strongswan_bgp.sh [SECONDS]
+#   sudo sh crates/ipsec-tunnel/tests/interop/strongswan_bgp.sh [SECONDS] [cloud|customer]
+#
+# cloud (default): charon initiates, ours responds as the cloud does.
+# customer: ours initiates as an emulated customer gateway (ESP forced
+# into UDP 4500), charon responds; the inside addresses stay as above.
 #
 # Checks, from the customer side: ping of the cloud's inside address and of
 # a VPC host (10.0.5.9) through the tunnel, BGP Established, 10.0.0.0/16
 # learned; from ours: 192.168.0.0/16 learned. Environment: CHILD_REKEY_AT=N
-# makes charon rekey the CHILD SA at second N while a ping runs every 0.2 s.
+# makes charon rekey the CHILD SA at second N while a ping runs every 0.2 s;
+# CUT_AT=N silently drops everything charon sends us from second N on
+# (nftables input hook in our namespace), for DPD and the BGP hold timer.
 # Needs the packages of shared/interop-notes.md and `cargo build -p
 # hybridlab-ipsec-tunnel --example tunnel_peer`. Cleans up its namespaces
 # and processes (by PID).
 set -eu
 
 SECONDS_TO_RUN=${1:-45}
+MODE=${2:-cloud}
+START=start
+ROLE=""
+if [ "$MODE" = customer ]; then START=none; ROLE=--initiator; fi
 ROOT=$(cd "$(dirname "$0")/../../../.." && pwd)
 PEER=${PEER:-$ROOT/target/debug/examples/tunnel_peer}
 OUT=$(mktemp -d /tmp/ipsec-tunnel-interop.XXXXXX)
@@ -93,7 +103,7 @@ connections {
                 rand_time = 0s
                 mode = tunnel
                 dpd_action = clear
-                start_action = start
+                start_action = $START
             }
         }
     }
@@ -123,14 +133,19 @@ protocol bgp aws {
 }
 CONF
 
-# Ours first: the cloud end only responds.
-ip netns exec "$NB" "$PEER" --local 192.0.2.2 --remote 192.0.2.1 --psk "$PSK" \
-    --seconds "$SECONDS_TO_RUN" --inside 169.254.10.1 --peer-inside 169.254.10.2 \
-    --asn 64512 --peer-asn 65000 --announce 10.0.0.0/16 --vpc 10.0.5.0/24 \
-    --expect 192.168.0.0/16 >"$OUT/peer.out" 2>&1 &
-PEER_PID=$!
-PIDS="$PIDS $PEER_PID"
-sleep 0.5
+run_peer() {
+    # shellcheck disable=SC2086
+    ip netns exec "$NB" "$PEER" --local 192.0.2.2 --remote 192.0.2.1 --psk "$PSK" \
+        --seconds "$SECONDS_TO_RUN" --inside 169.254.10.1 --peer-inside 169.254.10.2 \
+        --asn 64512 --peer-asn 65000 --announce 10.0.0.0/16 --vpc 10.0.5.0/24 \
+        --expect 192.168.0.0/16 $ROLE >"$OUT/peer.out" 2>&1 &
+    PEER_PID=$!
+    PIDS="$PIDS $PEER_PID"
+    sleep 0.5
+}
+
+# The responder must be listening before the initiator starts.
+[ "$MODE" = cloud ] && run_peer
 
 ip netns exec "$NA" sh -c "mount -t tmpfs none /run && exec env STRONGSWAN_CONF=$OUT/strongswan.conf /usr/lib/ipsec/charon" >"$OUT/charon.out" 2>&1 &
 PIDS="$PIDS $!"
@@ -140,6 +155,7 @@ while [ ! -S "$OUT/charon.vici" ]; do
     sleep 0.2
 done
 ip netns exec "$NA" swanctl --load-all --file "$OUT/swanctl.conf" --uri "unix://$OUT/charon.vici" >"$OUT/load.out" 2>&1
+[ "$MODE" = customer ] && run_peer
 
 i=0
 while ! ip -n "$NA" link show ipsec0 >/dev/null 2>&1; do
@@ -161,6 +177,14 @@ if [ -n "${CHILD_REKEY_AT:-}" ]; then
     (sleep "$CHILD_REKEY_AT"; swan --rekey --child aws-child >"$OUT/rekey-child.out" 2>&1) &
     ip netns exec "$NA" ping -i 0.2 -c $(( (SECONDS_TO_RUN - 8) * 5 )) -W 1 10.0.5.9 >"$OUT/ping-stream.out" 2>&1 &
     PIDS="$PIDS $!"
+fi
+
+if [ -n "${CUT_AT:-}" ]; then
+    (sleep "$CUT_AT"
+     ip netns exec "$NB" nft add table inet cut
+     ip netns exec "$NB" nft add chain inet cut input '{ type filter hook input priority 0; }'
+     ip netns exec "$NB" nft add rule inet cut input udp sport '{ 500, 4500 }' drop
+     echo "cut at $CUT_AT s" >"$OUT/cut.out") &
 fi
 
 sleep 3
