@@ -15,6 +15,8 @@
 //! - `router_task`: the actor around one router core.
 //! - [`wire`]: the single place link bytes pass (taps, impairments).
 //! - `tcp`, `sockopt`: kernel sockets, TCP MD5 (RFC 2385), TTL.
+//! - `ipsec`: the IPsec tunnels BGP sessions ride in (IKEv1 + ESP + an
+//!   inside IP stack per tunnel), in memory or on kernel UDP 500/4500.
 //! - [`api`], [`view`]: the control API and its JSON shapes.
 //! - [`events`]: session events for logs, tests and drills.
 
