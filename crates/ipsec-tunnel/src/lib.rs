@@ -15,6 +15,21 @@
 //! [`IpsecTunnel::next_deadline`], and the BGP session's I/O requests; it
 //! sends what comes out. No sockets, no clocks: `now` is an argument.
 //!
+//! # What the runtime does, per tunnel
+//!
+//! - Bind UDP 500 and 4500 on the tunnel's outside address; hand every
+//!   datagram to [`IpsecTunnel::handle`] as [`TunnelInput::Udp`] with the
+//!   addresses as seen. Send each [`TunnelOutput::Udp`] from the socket
+//!   bound at its `from` port to `to`, bytes as they are.
+//! - Call [`IpsecTunnel::start`] once; send [`TunnelInput::Tick`] when
+//!   [`IpsecTunnel::next_deadline`] comes (re-read it after every call).
+//! - Feed each [`TunnelOutput::Bgp`] to the tunnel's BGP session, and the
+//!   session's `Connect` / `Send` / `Close` back as [`TunnelInput::Bgp`];
+//!   the session's timers stay the runtime's. `next_conn` is the lab-wide
+//!   connection id counter.
+//! - Show [`IpsecTunnel::view`]; log [`TunnelOutput::Event`]s.
+//!   [`TunnelOutput::Inner`] and [`TunnelOutput::Esp`] may be dropped.
+//!
 //! # Behaviour
 //!
 //! - **Timers**: IKE's `StartTimer` / `StopTimer` go into a map keyed by
