@@ -535,3 +535,36 @@ fn mutated_esp_packets_are_never_accepted() {
     assert!(lab.ends[AWS].tunnel.is_up());
     assert_eq!(lab.ends[AWS].bgp_state(), State::Established);
 }
+
+#[test]
+fn phase1_and_phase2_rekeys_under_a_ping_stream_lose_nothing() {
+    let mut o = Options::new();
+    for (i, ike) in [(AWS, &mut o.aws_ike), (CGW, &mut o.cgw_ike)] {
+        ike.phase1_lifetime = secs(120);
+        ike.phase2_lifetime = secs(60);
+        ike.rekey.margin = secs(if i == CGW { 15 } else { 5 });
+        ike.rekey.fuzz_percent = 0;
+    }
+    let mut lab = Lab::new(o);
+    lab.start();
+    lab.run_for(secs(10));
+    let first_cookie = lab.ends[AWS].tunnel.view(lab.now).icookie;
+    lab.ping_every(ms(100), secs(300));
+    lab.run_for(secs(301));
+    let sent = lab.pinger.as_ref().unwrap().sent;
+    let replies = lab.replies();
+    let missing: Vec<u16> = (1..=sent as u16).filter(|s| !replies.contains(s)).collect();
+    assert_eq!(replies.len() as u64, sent, "lost: {missing:?}");
+    let v = lab.ends[AWS].tunnel.view(lab.now);
+    assert_ne!(v.icookie, first_cookie, "phase 1 was not replaced");
+    assert_eq!(v.phase1, SaState::Established);
+    for e in &lab.ends {
+        assert_eq!(e.bgp_state(), State::Established);
+        assert_eq!(e.bgp_established.len(), 1);
+        assert!(!e
+            .events
+            .iter()
+            .any(|(_, x)| matches!(x, TunnelEvent::IpsecDown { .. })));
+        assert_eq!(e.tunnel.view(lab.now).tunnel.unknown_spi, 0);
+    }
+}
