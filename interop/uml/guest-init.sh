@@ -21,6 +21,7 @@ mount -t tmpfs tmpfs /run
 mkdir -p /run/out
 mount -t hostfs none /run/out -o "$HL_OUT"
 cp "$HL_SCRIPT" /run/guest-script.sh
+export HL_SCRIPT
 HL_HOST_OUT=$HL_OUT
 export HL_OUT=/run/out HL_HOST_OUT
 for d in /tmp /var/tmp; do mount -t tmpfs tmpfs "$d"; done

@@ -3,7 +3,7 @@
 # end. Usage (host): interop/uml/run-guest interop/uml/scenario-strongswan.sh [nat]
 # `nat`: the customer gateway sits behind a NAT router (ESP in UDP 4500).
 set -u
-source /work/main/interop/uml/lib.sh
+source "$(dirname "$HL_SCRIPT")/lib.sh"
 NAT=0; [[ ${1:-} == nat ]] && NAT=1
 result scenario "strongswan$([[ $NAT == 1 ]] && echo -nat)"
 result guest_boot_s "$(uptime_s)"
