@@ -304,9 +304,15 @@ fn start_charon(lab: &Lab, ns: &Netns, conf: &str) -> Charon {
 
 /// FRR from the fixture's `onprem`, each session sourced from its tunnel's
 /// inside address: both sessions route through ipsec0 by one 0.0.0.0/0
-/// route, and libipsec picks the SA by source address. The peers are not
-/// on a connected subnet (only /32s on lo), TTL 1 is fine: libipsec does
-/// not forward, the packets leave and enter the host through the TUN.
+/// route (the first CHILD SA's, source .2), and libipsec picks the SA by
+/// source address. Without `update-source` FRR's own connection to .5
+/// leaves from .2 into tunnel 1 and goes nowhere; the sessions still come
+/// up (tried), because the VGW connects too and FRR answers from the
+/// address it was reached on. The peers are not on a connected subnet
+/// (/32s on lo): bgpd with `-n` does not check (tried without
+/// `disable-connected-check`), kept for a bgpd with zebra. Single-hop TTL 1
+/// works: libipsec does not forward, packets leave and enter the host
+/// through the TUN.
 fn start_frr(lab: &Lab, ns: &Netns, customer: &CustomerRouter) -> Frr {
     let (mut config, _) = customer.frr();
     let mut extra = format!("router bgp {}\n", customer.asn);
@@ -490,8 +496,16 @@ fn strongswan_and_frr_bring_up_both_tunnels_bgp_and_pings() {
     }
     let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let up = bring_up("ipsec", &cgw_conf(&connection()));
+    // charon's own clock: first Main Mode message 1 sent → last CHILD SA
+    // established (both tunnels, main mode + quick mode with PFS each).
+    let on_the_wire = strongswan::log_span_ms(
+        &up.charon.log_since(0),
+        "initiating Main Mode",
+        "established with SPIs",
+    );
     println!(
-        "both tunnels established {} ms after swanctl --load-all",
+        "both tunnels established: {on_the_wire:?} ms in charon's log (MM1 → last CHILD SA), \
+         {} ms from swanctl --load-all to both INSTALLED (200 ms polling)",
         up.established_in.as_millis()
     );
 
