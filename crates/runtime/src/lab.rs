@@ -5,6 +5,7 @@ use crate::bfd::{Bfd, BfdLink, BfdPath};
 use crate::bfd_udp::{self, Dispatch, BFD_PORT};
 use crate::cloud::{fabric_config, CloudEvent, CloudInbox, CloudQuery, CloudTask, SpeakerPeer};
 use crate::events::{Events, LabEvent};
+use crate::ipsec::esp::EspPath;
 use crate::ipsec::udp::UdpPair;
 use crate::ipsec::{self, DatagramPath, TunnelRun, Tunnels};
 use crate::router_task::{CloudLink, Command, Event, Inbox, RouterTask, Slot, Transport};
@@ -692,11 +693,18 @@ impl Lab {
                             source,
                         },
                     )?;
-                    (DatagramPath::Udp(sockets), true)
+                    // Plain ESP when the SAs are not UDP-encapsulated (no
+                    // NAT); without CAP_NET_RAW it warns and the lab runs.
+                    let esp = EspPath::open(end.local_outside, end.remote_outside);
+                    (DatagramPath::Kernel { udp: sockets, esp }, true)
                 }
             };
             let readers = match &path {
-                DatagramPath::Udp(sockets) => sockets.spawn_readers(ni, inbox.clone()),
+                DatagramPath::Kernel { udp, esp } => {
+                    let mut r = udp.spawn_readers(ni, inbox.clone());
+                    r.extend(esp.spawn_reader(ni, inbox.clone()));
+                    r
+                }
                 DatagramPath::Virtual { .. } => Vec::new(),
             };
             let name = match &n.cloud_path {

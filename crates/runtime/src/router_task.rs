@@ -102,6 +102,14 @@ pub(crate) enum Event {
         to: SocketAddr,
         bytes: Bytes,
     },
+    /// Plain ESP (IP protocol 50, IPv4 header stripped) for the tunnel of
+    /// neighbour `slot`, from its raw socket (not yet through the wire).
+    TunnelEsp {
+        slot: usize,
+        from: IpAddr,
+        to: IpAddr,
+        bytes: Bytes,
+    },
     Command(Command),
 }
 
@@ -488,6 +496,12 @@ impl RouterTask {
                 to,
                 bytes,
             } => self.tunnel_received(slot, from, to, bytes),
+            Event::TunnelEsp {
+                slot,
+                from,
+                to,
+                bytes,
+            } => self.tunnel_esp_received(slot, from, to, bytes),
             Event::Command(cmd) => self.command(cmd),
         }
     }
@@ -1004,11 +1018,13 @@ impl RouterTask {
                     self.feed_slot(slot, input);
                 }
                 TunnelOutput::Event(event) => self.tunnel_event(slot, event),
-                // The initiator forces UDP encapsulation, so plain ESP
-                // (a raw socket) never comes out between lab ends; a
-                // real peer gets UDP as well (kernel-libipsec). Inner
-                // packets for hosts behind this end have nowhere to go.
-                TunnelOutput::Esp { .. } | TunnelOutput::Inner(_) => {
+                // Plain ESP: an SA toward a real peer without NAT (the
+                // lab's own initiators force UDP encapsulation).
+                TunnelOutput::Esp { from, to, bytes } => {
+                    self.tunnel_esp_send(slot, from, to, bytes)
+                }
+                // Inner packets for hosts behind this end have nowhere to go.
+                TunnelOutput::Inner(_) => {
                     debug!(router = %self.name, slot, "tunnel packet without a path dropped");
                 }
             }
@@ -1041,8 +1057,51 @@ impl RouterTask {
                     });
                 }
             }
-            DatagramPath::Udp(sockets) => sockets.send(from, to, &bytes),
+            DatagramPath::Kernel { udp, .. } => udp.send(from, to, &bytes),
         }
+    }
+
+    /// Plain ESP out of the raw socket. The wire shows it as a datagram
+    /// with port 0 (protocol 50 has no ports), as the tunnel core names
+    /// ESP's source.
+    fn tunnel_esp_send(&mut self, slot: usize, from: IpAddr, to: IpAddr, bytes: Bytes) {
+        let (Some(s), Some(run)) = (self.slots.get(slot), self.tunnels.runs.get(&slot)) else {
+            return;
+        };
+        let DatagramPath::Kernel { esp, .. } = &run.path else {
+            debug!(router = %self.name, slot, "plain ESP between emulated ends dropped");
+            return;
+        };
+        let kind = WireEventKind::Datagram {
+            from: SocketAddr::new(from, 0),
+            to: SocketAddr::new(to, 0),
+            bytes: bytes.clone(),
+        };
+        if !self.wire.transmit(&s.link, Some(&self.name), kind) {
+            return;
+        }
+        if let Err(dropped) = esp.send(to, &bytes) {
+            // Shown by `show tunnels`: the warning at start is easy to miss.
+            let e = format!("{dropped} plain ESP packets (IP protocol 50) not sent: raw socket missing or failing (CAP_NET_RAW)");
+            if let Some(run) = self.tunnels.runs.get_mut(&slot) {
+                run.last_error = Some(e);
+            }
+        }
+    }
+
+    fn tunnel_esp_received(&mut self, slot: usize, from: IpAddr, to: IpAddr, bytes: Bytes) {
+        let Some(s) = self.slots.get(slot) else {
+            return;
+        };
+        let kind = WireEventKind::Datagram {
+            from: SocketAddr::new(from, 0),
+            to: SocketAddr::new(to, 0),
+            bytes: bytes.clone(),
+        };
+        if !self.wire.transmit(&s.link, None, kind) {
+            return;
+        }
+        self.tunnel_input(slot, TunnelInput::Esp { from, to, bytes });
     }
 
     fn tunnel_received(&mut self, slot: usize, from: SocketAddr, to: SocketAddr, bytes: Bytes) {
@@ -1051,7 +1110,7 @@ impl RouterTask {
         };
         // From a real peer the datagram passes the wire here; from an
         // emulated end it passed at the sender.
-        if matches!(run.path, DatagramPath::Udp(_)) {
+        if matches!(run.path, DatagramPath::Kernel { .. }) {
             let kind = WireEventKind::Datagram {
                 from,
                 to,

@@ -5,24 +5,29 @@
 //! ```text
 //!  BGP core ── Connect/Send/Close ──▶ IpsecTunnel ── Udp ──▶ Wire ──▶ far router task
 //!     ▲                              (IKE, ESP,      │                (emulated end)
-//!     └──── Connected/Received ───── inside TCP/IP)  └──▶ kernel UDP 500/4500 (real peer)
+//!     └──── Connected/Received ───── inside TCP/IP)  ├──▶ kernel UDP 500/4500 (real peer)
+//!                                                   Esp ──▶ raw IP protocol 50 (real peer, no NAT)
 //! ```
 //!
 //! Between two emulated ends the datagrams travel in memory through the
 //! [`Wire`](crate::wire::Wire) on the neighbour's link, so taps see every
 //! IKE and ESP packet and a blackhole drops them. Toward a real customer
 //! gateway they go through kernel UDP sockets on the tunnel's outside
-//! address (see [`udp`]).
+//! address (see [`udp`]), and plain ESP (SAs without UDP encapsulation:
+//! no NAT between the ends) through a raw protocol-50 socket there (see
+//! [`esp`]).
 //!
 //! Randomness (cookies, nonces, DH secrets, SPIs): between two emulated
 //! ends a PRNG seeded from the lab's seed, so a run replays exactly; toward
 //! a real peer the operating system's generator, since those keys protect
 //! real traffic.
 
+pub(crate) mod esp;
 pub(crate) mod udp;
 
 use crate::timers::Timers;
 use crate::view::TunnelEndView;
+use esp::EspPath;
 use hybridlab_cloud::path::TunnelId;
 use hybridlab_ike::{DpdAction as IkeDpd, PeerConfig, Psk, Random, SeededRandom, SystemRandom};
 use hybridlab_ipsec_tunnel::{IpsecTunnel, TunnelConfig, TunnelError};
@@ -44,8 +49,9 @@ pub(crate) enum DatagramPath {
         far_router: usize,
         far_neighbor: usize,
     },
-    /// A real peer: kernel sockets on our outside address.
-    Udp(UdpPair),
+    /// A real peer: kernel sockets on our outside address, UDP 500/4500
+    /// and raw IP protocol 50 (plain ESP).
+    Kernel { udp: UdpPair, esp: EspPath },
 }
 
 /// One tunnel end and what the router task keeps beside it.
@@ -115,7 +121,9 @@ impl Tunnels {
             .to_string(),
             path: match run.path {
                 DatagramPath::Virtual { .. } => "virtual",
-                DatagramPath::Udp(_) => "udp",
+                // "udp" names the kernel path as a whole (the view's
+                // value since before the raw ESP socket).
+                DatagramPath::Kernel { .. } => "udp",
             }
             .to_string(),
             local_outside: run.local_outside,
