@@ -120,7 +120,8 @@ pub struct Neighbor {
     /// On a cloud speaker (and on the customer router's side of the same
     /// session): which cloud path this session is.
     pub cloud_path: Option<CloudPeer>,
-    /// The session rides in an IPsec tunnel (a VPN with `ipsec = true`).
+    /// The session rides in an IPsec tunnel (a VPN with `ipsec = true`,
+    /// or a neighbour's `ipsec = { ... }` toward a real responder).
     pub tunnel: Option<crate::cloud::TunnelEnd>,
 }
 

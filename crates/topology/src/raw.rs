@@ -104,6 +104,23 @@ pub(crate) struct Neighbor {
     pub import: Vec<S<String>>,
     #[serde(default)]
     pub export: Vec<S<String>>,
+    pub ipsec: Option<S<NeighborIpsec>>,
+}
+
+/// `ipsec = { psk = ..., local_outside = ..., remote_outside = ...,
+/// inside = "169.254.10.2/30" }` on an external neighbour: the session
+/// rides in an IPsec tunnel this router initiates toward a real responder.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NeighborIpsec {
+    pub psk: S<String>,
+    pub local_outside: S<String>,
+    pub remote_outside: S<String>,
+    /// This router's inside address with the tunnel's prefix length.
+    pub inside: S<String>,
+    pub phase1_lifetime: Option<S<i64>>,
+    pub phase2_lifetime: Option<S<i64>>,
+    pub dpd_timeout: Option<S<i64>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -125,6 +125,8 @@ struct PendingNeighbor {
     bfd: Option<Bfd>,
     import: Vec<String>,
     export: Vec<String>,
+    /// `ipsec = { ... }`: the initiator's end of a tunnel to a real peer.
+    tunnel: Option<crate::cloud::TunnelEnd>,
 }
 
 impl PendingNeighbor {
@@ -147,7 +149,7 @@ impl PendingNeighbor {
             export: self.export,
             router_id: None,
             cloud_path: None,
-            tunnel: None,
+            tunnel: self.tunnel,
         })
     }
 }
@@ -456,7 +458,8 @@ impl Checker<'_> {
                         ),
                     );
                 }
-                if mode == Mode::Passive && !listens {
+                // Inside a tunnel BGP listens in the tunnel's own stack.
+                if mode == Mode::Passive && !listens && n.ipsec.is_none() {
                     self.err(
                         n.mode.as_ref().map_or(span.clone(), S::span),
                         format!("passive neighbor {} of `{router}` can only be reached if `{router}` has a `listen` address", a.get_ref()),
@@ -531,6 +534,10 @@ impl Checker<'_> {
         });
         let max_prefix = n.max_prefix.as_ref().and_then(|m| self.max_prefix(m));
         let bfd = n.bfd.as_ref().and_then(|b| self.bfd(b));
+        let tunnel = n
+            .ipsec
+            .as_ref()
+            .and_then(|t| self.neighbor_ipsec(router, n, t));
         PendingNeighbor {
             name: n
                 .name
@@ -565,6 +572,182 @@ impl Checker<'_> {
             bfd,
             import: n.import.iter().map(|s| s.get_ref().clone()).collect(),
             export: n.export.iter().map(|s| s.get_ref().clone()).collect(),
+            tunnel,
+        }
+    }
+
+    /// `ipsec = { ... }` on an external neighbour: this router is the IKE
+    /// initiator (as an emulated customer gateway is) toward a real
+    /// responder at `remote_outside`, and BGP runs inside the tunnel to
+    /// `address`, the other host of the inside /30.
+    fn neighbor_ipsec(
+        &mut self,
+        router: &str,
+        n: &raw::Neighbor,
+        t: &S<raw::NeighborIpsec>,
+    ) -> Option<crate::cloud::TunnelEnd> {
+        use crate::cloud::{TunnelEnd, TunnelOptions, TunnelRole};
+        let Some(address) = &n.address else {
+            self.err(
+                t.span(),
+                format!("`ipsec` on a neighbor of `{router}` needs `address` (the peer's inside address): tunnels between emulated routers come from `[[vpn]]`"),
+            );
+            return None;
+        };
+        // The session's TCP runs in the tunnel's own stack: no kernel
+        // socket to bind, sign or pair with BFD.
+        for (field, given) in [
+            ("port", n.port.as_ref().map(S::span)),
+            ("local_address", n.local_address.as_ref().map(S::span)),
+            ("md5_password", n.md5_password.as_ref().map(S::span)),
+            ("bfd", n.bfd.as_ref().map(S::span)),
+        ] {
+            if let Some(s) = given {
+                self.err(
+                    s,
+                    format!("`{field}` does not apply to a neighbor inside an `ipsec` tunnel"),
+                );
+            }
+        }
+        let t = t.get_ref();
+        let psk = t.psk.get_ref();
+        // As a VPN tunnel's `psk` (spec §1.2): what AWS would accept.
+        let allowed = |ch: char| ch.is_ascii_alphanumeric() || ch == '.' || ch == '_';
+        let psk_ok =
+            (8..=64).contains(&psk.len()) && psk.chars().all(allowed) && !psk.starts_with('0');
+        if !psk_ok {
+            self.err(
+                t.psk.span(),
+                "`psk` must be 8-64 characters of A-Z a-z 0-9 . _ and not start with 0",
+            );
+        }
+        let local_outside: Option<Ipv4Addr> =
+            self.parsed(&t.local_outside, "an IPv4 address for `local_outside`");
+        let remote_outside: Option<Ipv4Addr> =
+            self.parsed(&t.remote_outside, "an IPv4 address for `remote_outside`");
+        if let (Some(l), Some(r)) = (local_outside, remote_outside) {
+            if l == r {
+                self.err(
+                    t.remote_outside.span(),
+                    format!("`remote_outside` is `local_outside` ({l}): the tunnel's ends need distinct outside addresses"),
+                );
+            }
+        }
+        let inside = self.neighbor_inside(&t.inside);
+        let remote: Option<Ipv4Addr> =
+            match self.parsed::<IpAddr>(address, "an IP address for `address`") {
+                Some(IpAddr::V4(a)) => Some(a),
+                Some(IpAddr::V6(_)) | None => {
+                    self.err(
+                    address.span(),
+                    "an `ipsec` neighbor's `address` must be the IPv4 inside address of the peer",
+                );
+                    None
+                }
+            };
+        if let (Some((local, len)), Some(remote)) = (inside, remote) {
+            // A /30 has two hosts: network + 1 and + 2 (RFC 3021 aside).
+            let other = Ipv4Addr::from(u32::from(local) ^ 0b11);
+            if remote != other {
+                self.err(
+                    address.span(),
+                    format!("`address` must be the other host of `inside` {local}/{len}, {other}"),
+                );
+            }
+        }
+        let d = TunnelOptions::default();
+        let secs = |c: &mut Self, v: &Option<S<i64>>, field: &str, lo: i64, hi: i64, dflt| {
+            v.as_ref().map_or(Some(dflt), |v| {
+                c.int::<u64>(v, field, lo, hi).map(Duration::from_secs)
+            })
+        };
+        // The ranges of a VPN tunnel's options (spec §1.2).
+        let phase1 = secs(
+            self,
+            &t.phase1_lifetime,
+            "phase1_lifetime",
+            900,
+            28_800,
+            d.phase1_lifetime,
+        );
+        let phase2 = secs(
+            self,
+            &t.phase2_lifetime,
+            "phase2_lifetime",
+            900,
+            3_600,
+            d.phase2_lifetime,
+        );
+        if let (Some(p1), Some(p2), Some(v)) = (phase1, phase2, &t.phase2_lifetime) {
+            if p2 >= p1 {
+                self.err(
+                    v.span(),
+                    format!(
+                        "`phase2_lifetime` ({} s) must be shorter than `phase1_lifetime` ({} s)",
+                        p2.as_secs(),
+                        p1.as_secs()
+                    ),
+                );
+            }
+        }
+        let dpd = secs(
+            self,
+            &t.dpd_timeout,
+            "dpd_timeout",
+            30,
+            i64::from(u32::MAX),
+            d.dpd_timeout,
+        );
+        let (local, len) = inside?;
+        let remote = remote?;
+        if remote != Ipv4Addr::from(u32::from(local) ^ 0b11) || local_outside == remote_outside {
+            return None;
+        }
+        if !psk_ok {
+            return None;
+        }
+        Some(TunnelEnd {
+            role: TunnelRole::Initiator,
+            local_outside: local_outside?,
+            remote_outside: remote_outside?,
+            psk: psk.clone(),
+            options: TunnelOptions {
+                phase1_lifetime: phase1?,
+                phase2_lifetime: phase2?,
+                dpd_timeout: dpd?,
+                ..d
+            },
+            inside_local: local,
+            inside_remote: remote,
+            inside_prefix_len: len,
+            vpc_cidrs: Vec::new(),
+        })
+    }
+
+    /// `inside = "A.B.C.D/30"`: this end's host address of a /30, neither
+    /// its network (+0) nor its broadcast (+3) address.
+    fn neighbor_inside(&mut self, v: &S<String>) -> Option<(Ipv4Addr, u8)> {
+        let text = v.get_ref();
+        let parsed = text
+            .split_once('/')
+            .and_then(|(a, l)| Some((a.parse::<Ipv4Addr>().ok()?, l.parse::<u8>().ok()?)));
+        match parsed {
+            Some((a, 30)) if matches!(u32::from(a) & 0b11, 1 | 2) => Some((a, 30)),
+            Some((a, 30)) => {
+                self.err(
+                    v.span(),
+                    format!("`inside` {text}: {a} is the /30's network or broadcast address; use its first or second host"),
+                );
+                None
+            }
+            Some((_, len)) => {
+                self.err(v.span(), format!("`inside` {text} must be a /30 (not /{len}), as a VPN tunnel's inside network is"));
+                None
+            }
+            None => {
+                self.err(v.span(), format!("`{text}` is not an IPv4 address with prefix length (`inside`, e.g. \"169.254.10.2/30\")"));
+                None
+            }
         }
     }
 
