@@ -128,6 +128,9 @@ struct RouterRef {
     /// Neighbours whose session rides in an IPsec tunnel: (index, the
     /// cloud's tunnel, which end this is).
     tunnels: Vec<(usize, TunnelId, TunnelRole)>,
+    /// Some neighbour rides in an IPsec tunnel: a VPN's (in `tunnels`) or
+    /// a plain neighbour's `ipsec = { ... }` toward a real responder.
+    any_tunnel: bool,
 }
 
 impl LabHandle {
@@ -295,7 +298,7 @@ impl LabHandle {
     /// Every IPsec tunnel end of the lab, router by router.
     pub async fn tunnels(&self) -> Vec<TunnelEndView> {
         let mut all = Vec::new();
-        for r in self.routers.iter().filter(|r| !r.tunnels.is_empty()) {
+        for r in self.routers.iter().filter(|r| r.any_tunnel) {
             if let Ok(views) = self.ask(r, Command::Tunnels).await {
                 all.extend(views);
             }
@@ -423,6 +426,7 @@ impl Lab {
                         _ => None,
                     })
                     .collect(),
+                any_tunnel: r.neighbors.iter().any(|n| n.tunnel.is_some()),
             });
         }
         let wire = Wire::new();
