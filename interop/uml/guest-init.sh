@@ -21,6 +21,15 @@ mount -t tmpfs tmpfs /run
 mkdir -p /run/out
 mount -t hostfs none /run/out -o "$HL_OUT"
 cp "$HL_SCRIPT" /run/guest-script.sh
+# The repository too: a checkout under /tmp or /var/tmp (CI clones there)
+# would vanish under the guest's tmpfs, so it is seen through /mnt (an
+# existing empty directory of the read-only root; not under /run, which the
+# scenarios' namespaces replace with their own tmpfs) and the script's path
+# follows.
+repo=$(cd "$(dirname "$HL_SCRIPT")/../.." && pwd)
+guest_repo=/mnt
+mount -t hostfs none "$guest_repo" -o "$repo"
+HL_SCRIPT=$guest_repo/${HL_SCRIPT#"$repo"/}
 export HL_SCRIPT
 HL_HOST_OUT=$HL_OUT
 export HL_OUT=/run/out HL_HOST_OUT
@@ -76,7 +85,12 @@ t1=$(cut -d' ' -f1 /proc/uptime)
 
 args=()
 if [[ -f $HL_OUT/args ]]; then
-    while IFS= read -r -d '' a; do args+=("$a"); done <"$HL_OUT/args"
+    while IFS= read -r -d '' a; do
+        # Host paths inside the repository (the hybridlab binary) are seen
+        # through the guest's mount of it.
+        [[ $a == "$repo"/* ]] && a=$guest_repo/${a#"$repo"/}
+        args+=("$a")
+    done <"$HL_OUT/args"
 fi
 cd "$HL_OUT"
 bash /run/guest-script.sh "${args[@]}" >"$HL_OUT/guest.log" 2>&1
