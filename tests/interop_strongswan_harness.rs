@@ -483,13 +483,26 @@ fn dpd_clears_at_aws_and_restarts_at_the_cgw_after_a_silent_cut() {
     common::bfd::undrop_input(&p.aws_ns);
     common::bfd::undrop_input(&p.cgw_ns);
     let healed = Instant::now();
-    let (after, c) = cgw.wait_installed(&lab, "tunnel1", Duration::from_secs(40));
+    let (after, _) = cgw.wait_installed(&lab, "tunnel1", Duration::from_secs(40));
     eprintln!(
         "FIGURE tunnel1 back {:?} after the cut healed",
         healed.elapsed()
     );
     assert_ne!(after.initiator_spi, before.initiator_spi);
+    // The initiator installs its CHILD SA before the responder has read
+    // Quick Mode message 3: wait for the AWS side too, and for the first
+    // packet to cross, before counting.
+    p.aws
+        .wait_installed(&lab, "tunnel1", Duration::from_secs(20));
     let t = &p.tunnels[0];
+    lab.wait("a ping to cross tunnel1", Duration::from_secs(10), || {
+        let out = ping(&p.cgw_ns, t.cgw_inside(), t.aws_inside(), 1, "0.2");
+        match parse_ping_received(&out) {
+            Some(1) => Ok(()),
+            _ => Err(out),
+        }
+    });
+    let (_, c) = cgw.installed("tunnel1").unwrap_or_else(|e| lab.fail(&e));
     let out = ping(&p.cgw_ns, t.cgw_inside(), t.aws_inside(), 3, "0.05");
     assert_eq!(parse_ping_received(&out), Some(3), "{out}");
     assert!(child(&cgw, "tunnel1").packets_out >= c.packets_out + 3);
