@@ -15,6 +15,7 @@ pub mod cloud;
 pub mod convert;
 mod error;
 pub mod expect;
+mod ipsec_options;
 pub mod model;
 pub mod prefix;
 mod raw;

@@ -4,6 +4,7 @@
 //! one run shows them all.
 
 use crate::error::{Diagnostic, Locator, Report};
+use crate::ipsec_options;
 use crate::model::*;
 use crate::prefix::parse_prefix;
 use crate::raw::{self, S};
@@ -610,17 +611,8 @@ impl Checker<'_> {
             }
         }
         let t = t.get_ref();
-        let psk = t.psk.get_ref();
-        // As a VPN tunnel's `psk` (spec §1.2): what AWS would accept.
-        let allowed = |ch: char| ch.is_ascii_alphanumeric() || ch == '.' || ch == '_';
-        let psk_ok =
-            (8..=64).contains(&psk.len()) && psk.chars().all(allowed) && !psk.starts_with('0');
-        if !psk_ok {
-            self.err(
-                t.psk.span(),
-                "`psk` must be 8-64 characters of A-Z a-z 0-9 . _ and not start with 0",
-            );
-        }
+        // As a VPN tunnel's (spec §1.2): what AWS would accept.
+        let psk = ipsec_options::psk(self, &t.psk);
         let local_outside: Option<Ipv4Addr> =
             self.parsed(&t.local_outside, "an IPv4 address for `local_outside`");
         let remote_outside: Option<Ipv4Addr> =
@@ -656,61 +648,20 @@ impl Checker<'_> {
             }
         }
         let d = TunnelOptions::default();
-        let secs = |c: &mut Self, v: &Option<S<i64>>, field: &str, lo: i64, hi: i64, dflt| {
-            v.as_ref().map_or(Some(dflt), |v| {
-                c.int::<u64>(v, field, lo, hi).map(Duration::from_secs)
-            })
-        };
         // The ranges of a VPN tunnel's options (spec §1.2).
-        let phase1 = secs(
-            self,
-            &t.phase1_lifetime,
-            "phase1_lifetime",
-            900,
-            28_800,
-            d.phase1_lifetime,
-        );
-        let phase2 = secs(
-            self,
-            &t.phase2_lifetime,
-            "phase2_lifetime",
-            900,
-            3_600,
-            d.phase2_lifetime,
-        );
-        if let (Some(p1), Some(p2), Some(v)) = (phase1, phase2, &t.phase2_lifetime) {
-            if p2 >= p1 {
-                self.err(
-                    v.span(),
-                    format!(
-                        "`phase2_lifetime` ({} s) must be shorter than `phase1_lifetime` ({} s)",
-                        p2.as_secs(),
-                        p1.as_secs()
-                    ),
-                );
-            }
-        }
-        let dpd = secs(
-            self,
-            &t.dpd_timeout,
-            "dpd_timeout",
-            30,
-            i64::from(u32::MAX),
-            d.dpd_timeout,
-        );
+        let (phase1, phase2) =
+            ipsec_options::lifetimes(self, &t.phase1_lifetime, &t.phase2_lifetime);
+        let dpd = ipsec_options::dpd_timeout(self, &t.dpd_timeout);
         let (local, len) = inside?;
         let remote = remote?;
         if remote != Ipv4Addr::from(u32::from(local) ^ 0b11) || local_outside == remote_outside {
-            return None;
-        }
-        if !psk_ok {
             return None;
         }
         Some(TunnelEnd {
             role: TunnelRole::Initiator,
             local_outside: local_outside?,
             remote_outside: remote_outside?,
-            psk: psk.clone(),
+            psk: psk?,
             options: TunnelOptions {
                 phase1_lifetime: phase1?,
                 phase2_lifetime: phase2?,

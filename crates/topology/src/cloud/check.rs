@@ -6,6 +6,7 @@
 use super::model::*;
 use super::raw;
 use crate::error::{Diagnostic, Locator, Report};
+use crate::ipsec_options;
 use crate::raw::{File, Router, S};
 use hybridlab_cloud::addressing::{check_unique_inside_cidrs, InsideCidr, PeerAddresses};
 use hybridlab_cloud::dx::communities::{Locality, AWS_ASN};
@@ -708,46 +709,14 @@ impl Checker<'_, '_> {
     fn tunnel(&mut self, t: &raw::Tunnel, outside: Option<Ipv4Addr>) -> Option<Tunnel> {
         let cidr = self.parsed(&t.inside_cidr, "an IPv4 prefix for `inside_cidr`");
         let inside_cidr = cidr.and_then(|c| self.rule(t.inside_cidr.span(), InsideCidr::new(c)));
-        let psk = self.psk(&t.psk);
+        let psk = ipsec_options::psk(self, &t.psk);
         let d = TunnelOptions::default();
-        let secs = |c: &mut Self, v: &Option<S<i64>>, field: &str, lo: i64, hi: i64, dflt| {
-            v.as_ref().map_or(Some(dflt), |v| {
-                c.int::<u64>(v, field, lo, hi).map(Duration::from_secs)
-            })
-        };
-        // Spec §1.2: phase 1 900-28800 s, phase 2 900-3600 s and shorter
-        // than phase 1, the margin 60 s up to half of phase 2, DPD ≥ 30 s.
-        let phase1 = secs(
-            self,
-            &t.phase1_lifetime,
-            "phase1_lifetime",
-            900,
-            28_800,
-            d.phase1_lifetime,
-        );
-        let phase2 = secs(
-            self,
-            &t.phase2_lifetime,
-            "phase2_lifetime",
-            900,
-            3_600,
-            d.phase2_lifetime,
-        );
-        if let (Some(p1), Some(p2), Some(v)) = (phase1, phase2, &t.phase2_lifetime) {
-            if p2 >= p1 {
-                self.err(
-                    v.span(),
-                    format!(
-                        "`phase2_lifetime` ({} s) must be shorter than `phase1_lifetime` ({} s)",
-                        p2.as_secs(),
-                        p1.as_secs()
-                    ),
-                );
-            }
-        }
+        // Spec §1.2: the margin 60 s up to half of phase 2.
+        let (phase1, phase2) =
+            ipsec_options::lifetimes(self, &t.phase1_lifetime, &t.phase2_lifetime);
         let half = phase2.map_or(1_800, |p| p.as_secs() / 2);
         let half = i64::try_from(half).unwrap_or(1_800);
-        let margin = secs(
+        let margin = ipsec_options::seconds(
             self,
             &t.rekey_margin,
             "rekey_margin",
@@ -762,14 +731,7 @@ impl Checker<'_, '_> {
         let replay = t.replay_window.as_ref().map_or(Some(d.replay_window), |v| {
             self.int(v, "replay_window", 64, 2_048)
         });
-        let dpd = secs(
-            self,
-            &t.dpd_timeout,
-            "dpd_timeout",
-            30,
-            i64::from(u32::MAX),
-            d.dpd_timeout,
-        );
+        let dpd = ipsec_options::dpd_timeout(self, &t.dpd_timeout);
         let action = match &t.dpd_timeout_action {
             None => Some(d.dpd_timeout_action),
             Some(a) => match a.get_ref().as_str() {
@@ -802,19 +764,6 @@ impl Checker<'_, '_> {
     }
 
     /// Spec §1.2: 8-64 characters of `[A-Za-z0-9._]`, not starting with 0.
-    fn psk(&mut self, v: &S<String>) -> Option<String> {
-        let psk = v.get_ref();
-        let allowed = |ch: char| ch.is_ascii_alphanumeric() || ch == '.' || ch == '_';
-        if !(8..=64).contains(&psk.len()) || !psk.chars().all(allowed) || psk.starts_with('0') {
-            self.err(
-                v.span(),
-                "`psk` must be 8-64 characters of A-Z a-z 0-9 . _ and not start with 0",
-            );
-            return None;
-        }
-        Some(psk.clone())
-    }
-
     fn dx_gateways(
         &mut self,
         raw: &[S<raw::DxGateway>],
