@@ -38,4 +38,4 @@ pub use peer::{
 };
 pub use proposal::{Cipher, DhGroup, Integrity, Phase1Proposal, Phase2Proposal};
 pub use random::{Random, SeededRandom, SystemRandom};
-pub use timers::TimerKind;
+pub use timers::{TimerKind, RETIRE_REKEYED_AFTER};

@@ -30,6 +30,11 @@ pub enum TimerKind {
     Phase2Expire {
         spi_in: u32,
     },
+    /// The child SA with this inbound SPI was replaced by a rekey we
+    /// started; delete it now (see [`RETIRE_REKEYED_AFTER`]).
+    Phase2Retire {
+        spi_in: u32,
+    },
     /// RFC 3706 §5: probe after a quiet `delay`, and between probes; the
     /// peer is dead when the silence reaches the DPD timeout.
     Dpd,
@@ -38,6 +43,12 @@ pub enum TimerKind {
         icookie: u64,
     },
 }
+
+/// How long the child SA a rekey of ours replaced lives on before we
+/// delete it (and tell the peer). strongSwan waits the same 5 s by
+/// default (`charon.delete_rekeyed_delay`) for its IKEv2 rekeys, for the
+/// same reason: packets still in flight on the old SA.
+pub const RETIRE_REKEYED_AFTER: Duration = Duration::from_secs(5);
 
 /// strongSwan's schedule: the wait before retransmission `n` (0-based) is
 /// `base × factor^n`; the wait numbered `tries` ends the exchange.

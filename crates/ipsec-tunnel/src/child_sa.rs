@@ -1,10 +1,16 @@
 //! The ESP SA pairs IKE installed, and the choice among them.
 //!
 //! A rekey (RFC 2409 §5.5 Quick Mode under the same IKE SA) overlaps two
-//! pairs: the newest carries outbound traffic from the moment it is up,
-//! while the older inbound SA keeps opening whatever the peer still sends
-//! on it until IKE deletes it (the peer's Delete, or its lifetime). So a
-//! rekey drops nothing in either direction.
+//! pairs. The newest carries outbound traffic once the peer has it: at
+//! once when the peer started the rekey (it installed the pair before
+//! sending Quick Mode message 2), but when we started it only once the
+//! peer is heard on the new pair, or after [`PEER_INSTALL_GRACE`] — the
+//! peer installs on our message 3, and its ESP path may run ahead of its
+//! IKE thread (strongSwan with kernel-libipsec drops ESP for an SPI it has
+//! not installed yet). Meanwhile the older inbound SA keeps opening
+//! whatever the peer still sends on it until IKE deletes it (the peer's
+//! Delete, ours after `RETIRE_REKEYED_AFTER`, or its lifetime). So a rekey
+//! drops nothing in either direction.
 
 use hybridlab_esp::{Counters, SaParams, SecurityAssociation};
 use hybridlab_ike::{ChildSaInfo, Integrity, Phase2Proposal};
@@ -15,6 +21,11 @@ use std::time::Duration;
 /// it: generous against a lab wire's latency, short against an attacker
 /// (who would need the old keys anyway).
 pub const DRAIN: Duration = Duration::from_secs(2);
+
+/// How long a pair from a rekey we started waits for the peer to be heard
+/// on it before it carries outbound traffic anyway: well inside IKE's
+/// `RETIRE_REKEYED_AFTER`, so the old pair is still there at the peer.
+pub const PEER_INSTALL_GRACE: Duration = Duration::from_secs(2);
 
 /// One installed pair: the inbound SA (`spi_in`, the peer seals into it)
 /// and the outbound one (`spi_out`).
@@ -32,6 +43,9 @@ pub(crate) struct ChildSa {
     pub lifetime: Duration,
     /// Deleted by IKE after a rekey: inbound only, until then.
     pub draining_until: Option<Duration>,
+    /// From a rekey we started, the peer not yet heard on it: outbound
+    /// traffic stays on the older pair until then (see the module doc).
+    pub unconfirmed_until: Option<Duration>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -43,9 +57,11 @@ pub(crate) enum InstallError {
 }
 
 impl ChildSa {
+    /// `rekey_of_ours`: `info` replaces a live pair in a rekey we started.
     pub fn install(
         info: &ChildSaInfo,
         replay_window: u32,
+        rekey_of_ours: bool,
         now: Duration,
     ) -> Result<Self, InstallError> {
         let cipher = match info.proposal.cipher {
@@ -87,11 +103,17 @@ impl ChildSa {
             installed_at: now,
             lifetime: info.lifetime,
             draining_until: None,
+            unconfirmed_until: rekey_of_ours.then_some(now + PEER_INSTALL_GRACE),
         })
     }
 
     pub fn is_live(&self) -> bool {
         self.draining_until.is_none()
+    }
+
+    /// May carry outbound traffic when it is the newest such pair.
+    pub fn carries_outbound(&self, now: Duration) -> bool {
+        self.is_live() && self.unconfirmed_until.is_none_or(|until| now >= until)
     }
 
     pub fn lifetime_left(&self, now: Duration) -> Duration {

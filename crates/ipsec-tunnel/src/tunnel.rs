@@ -293,6 +293,8 @@ impl IpsecTunnel {
                 return;
             }
         };
+        // The peer seals into this pair: it has installed it.
+        child.unconfirmed_until = None;
         let encapsulated = child.udp_encapsulation;
         // RFC 3948 §5.2 leaves NAT mapping changes to the implementation;
         // like strongSwan, follow the source of authentic traffic.
@@ -337,7 +339,13 @@ impl IpsecTunnel {
 
     /// RFC 4303 §3.3: seal with the newest SA and send it to the peer.
     fn send_inner(&mut self, now: Duration, packet: &[u8], out: &mut Vec<TunnelOutput>) {
-        let Some(child) = self.children.iter_mut().rev().find(|c| c.is_live()) else {
+        // The newest pair the peer surely has; failing that, the newest.
+        let pick = self
+            .children
+            .iter()
+            .rposition(|c| c.carries_outbound(now))
+            .or_else(|| self.children.iter().rposition(ChildSa::is_live));
+        let Some(child) = pick.and_then(|i| self.children.get_mut(i)) else {
             // BGP's own timers cope; TCP retransmits once the SA is up.
             self.stats.dropped_no_sa += 1;
             return;
@@ -502,7 +510,10 @@ impl IpsecTunnel {
             }
             Event::ChildSaUp(info) => {
                 let first = !self.is_up();
-                match ChildSa::install(&info, self.replay_window, now) {
+                let rekey_of_ours = info.replaces.is_some_and(|old| {
+                    self.children.iter().any(|c| c.spi_in == old && c.is_live())
+                });
+                match ChildSa::install(&info, self.replay_window, rekey_of_ours, now) {
                     Ok(child) => {
                         info!(
                             tunnel = %self.name,

@@ -61,6 +61,9 @@ pub struct ChildSaView {
     pub lifetime_left_secs: u64,
     /// Replaced and deleted: still opens late packets, seals nothing.
     pub draining: bool,
+    /// From a rekey we started, the peer not yet heard on it: outbound
+    /// traffic still goes on the older pair.
+    pub awaiting_peer: bool,
     pub packets_in: u64,
     pub packets_out: u64,
     pub bytes_in: u64,
@@ -132,6 +135,7 @@ impl IpsecTunnel {
                         algorithms: c.proposal.to_string(),
                         lifetime_left_secs: secs(c.lifetime_left(now)),
                         draining: !c.is_live(),
+                        awaiting_peer: c.is_live() && !c.carries_outbound(now),
                         packets_in: k.packets_in,
                         packets_out: k.packets_out,
                         bytes_in: k.bytes_in,

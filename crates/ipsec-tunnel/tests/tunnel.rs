@@ -8,6 +8,7 @@ use hybridlab_ike::{Phase, SaState};
 use hybridlab_ipsec_tunnel::{TunnelEvent, TunnelInput};
 use lab::*;
 use std::net::IpAddr;
+use std::time::Duration;
 
 fn up() -> Lab {
     let mut lab = Lab::new(Options::new());
@@ -92,8 +93,10 @@ fn ike_then_bgp_over_the_tunnel_then_routes_and_ping() {
 
 /// Phase 2 lifetimes of 60 s; `rekeyer` starts every rekey (its margin
 /// is 15 s, the other's 5 s), while cgw pings a VPC host every 100 ms.
-fn rekeys_under_pings(rekeyer: usize) {
+/// The other end reads IKE `ike_delay` late (its ESP at once).
+fn rekeys_under_pings(rekeyer: usize, ike_delay: Duration) {
     let mut o = Options::new();
+    o.ike_delay[1 - rekeyer] = ike_delay;
     for (i, ike) in [(AWS, &mut o.aws_ike), (CGW, &mut o.cgw_ike)] {
         ike.phase2_lifetime = secs(60);
         ike.rekey.margin = secs(if i == rekeyer { 15 } else { 5 });
@@ -161,12 +164,65 @@ fn rekeys_under_pings(rekeyer: usize) {
 
 #[test]
 fn phase2_rekeys_by_the_initiator_under_a_ping_stream_lose_nothing() {
-    rekeys_under_pings(CGW);
+    rekeys_under_pings(CGW, Duration::ZERO);
 }
 
 #[test]
 fn phase2_rekeys_by_the_responder_under_a_ping_stream_lose_nothing() {
-    rekeys_under_pings(AWS);
+    rekeys_under_pings(AWS, Duration::ZERO);
+}
+
+/// The peer reads our Quick Mode message 3 after ESP sent behind it (seen
+/// with strongSwan's kernel-libipsec): the new pair carries nothing out
+/// until the peer is heard on it, so no echo reply meets an SPI the peer
+/// has not installed.
+#[test]
+fn phase2_rekeys_we_start_wait_for_a_peer_whose_ike_lags_its_esp() {
+    rekeys_under_pings(AWS, ms(50));
+}
+
+/// A peer that sends nothing on the new pair: our traffic stays on the
+/// old one until the grace ends, then moves, before IKE retires the old.
+#[test]
+fn a_silent_peer_gets_the_new_pair_after_the_grace() {
+    let mut o = Options::new();
+    o.aws_ike.phase2_lifetime = secs(60);
+    o.aws_ike.rekey.margin = secs(15);
+    o.aws_ike.rekey.fuzz_percent = 0;
+    o.cgw_ike.rekey.enabled = false;
+    let mut lab = Lab::new(o);
+    lab.start();
+    // aws rekeys 45 s after the first pair; cgw's BGP keepalives go at
+    // 10 s intervals from about 0 s, so it is quiet from 45 to 50 s.
+    lab.run_until(secs(46));
+    let pairs = lab.ends[AWS].tunnel.view(lab.now).child_sas;
+    assert_eq!(pairs.len(), 2, "{pairs:?}");
+    assert!(pairs[1].awaiting_peer && !pairs[0].awaiting_peer);
+    // A packet cgw only forwards (no answer): sealed on the old pair.
+    let beyond = "192.168.1.1".parse().unwrap();
+    let out_on = |lab: &Lab| -> Vec<u64> {
+        let v = lab.ends[AWS].tunnel.view(lab.now);
+        v.child_sas.iter().map(|c| c.packets_out).collect()
+    };
+    let before = out_on(&lab);
+    lab.input(AWS, TunnelInput::Inner(echo_request(AWS_INSIDE, beyond, 1)));
+    lab.run_for(ms(10));
+    let after = out_on(&lab);
+    assert_eq!((after[0] - before[0], after[1] - before[1]), (1, 0));
+    // The grace (2 s from the rekey) is over: the new pair carries it.
+    lab.run_until(secs(47) + ms(500));
+    let pairs = lab.ends[AWS].tunnel.view(lab.now).child_sas;
+    assert!(!pairs[1].awaiting_peer, "{pairs:?}");
+    lab.input(AWS, TunnelInput::Inner(echo_request(AWS_INSIDE, beyond, 2)));
+    lab.run_for(ms(10));
+    let last = out_on(&lab);
+    assert_eq!((last[0] - after[0], last[1] - after[1]), (0, 1));
+    assert_eq!(lab.ends[CGW].tunnel.view(lab.now).tunnel.unknown_spi, 0);
+    // IKE retires the old pair 5 s after the rekey; nothing was lost.
+    lab.run_until(secs(53));
+    let v = lab.ends[AWS].tunnel.view(lab.now);
+    assert_eq!(v.child_sas.len(), 1, "{:?}", v.child_sas);
+    assert_eq!(lab.ends[CGW].bgp_state(), State::Established);
 }
 
 #[test]

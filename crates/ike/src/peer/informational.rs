@@ -309,6 +309,7 @@ impl IkePeer {
         }
         out.push(Output::StopTimer(TimerKind::Phase2Rekey { spi_in }));
         out.push(Output::StopTimer(TimerKind::Phase2Expire { spi_in }));
+        out.push(Output::StopTimer(TimerKind::Phase2Retire { spi_in }));
         self.event(
             Event::ChildSaDeleted {
                 spi_in,

@@ -400,6 +400,9 @@ impl IkePeer {
             TimerKind::Phase2Expire { spi_in } => {
                 self.delete_child(spi_in, "phase 2 lifetime expired", true, out);
             }
+            TimerKind::Phase2Retire { spi_in } => {
+                self.delete_child(spi_in, "rekeyed", true, out);
+            }
             TimerKind::Dpd => self.on_dpd_timer(out),
             TimerKind::HalfOpen { icookie } => {
                 if let Some(sa) = self.ike_sas.iter().find(|s| s.icookie == icookie) {

@@ -25,7 +25,7 @@ use super::{ChildSaInfo, Event, IkePeer, Output, Role};
 use crate::config::Selector;
 use crate::crypto::{self, Dh, Secret};
 use crate::proposal::{select, Phase2Proposal};
-use crate::timers::{rekey_after, TimerKind};
+use crate::timers::{rekey_after, TimerKind, RETIRE_REKEYED_AFTER};
 use crate::wire::{self, exchange, notify, payload, Chain, Header, Raw};
 use bytes::Bytes;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -646,10 +646,18 @@ impl IkePeer {
             rekeying: false,
         });
         self.event(Event::ChildSaUp(Box::new(info)), out);
-        // The rekey we started is complete: the old SA goes only now, so
-        // no packet is dropped in between.
+        // The rekey we started is complete on our side, but the peer
+        // installs the new pair only when it reads our message 3 — and a
+        // daemon whose ESP path runs beside its IKE thread (strongSwan's
+        // kernel-libipsec) may see our next ESP packets first. So the old
+        // pair keeps working for a while (the tunnel holds outbound
+        // traffic on it until the peer is heard on the new one) and is
+        // deleted only afterwards.
         if let Some(old) = replaces {
-            self.delete_child(old, "rekeyed", true, out);
+            out.push(Output::StartTimer {
+                kind: TimerKind::Phase2Retire { spi_in: old },
+                after: RETIRE_REKEYED_AFTER,
+            });
         }
         self.prune_done_exchanges();
     }

@@ -103,6 +103,9 @@ pub struct Lab {
     /// Every datagram put on the wire: when, sender, from, to, bytes.
     pub captured: Vec<(Duration, usize, SocketAddr, SocketAddr, Bytes)>,
     wire: VecDeque<(usize, SocketAddr, SocketAddr, Bytes)>,
+    /// IKE datagrams held back from their receiver until the instant.
+    delayed: Vec<(Duration, usize, SocketAddr, SocketAddr, Bytes)>,
+    ike_delay: [Duration; 2],
     pub nat: Option<Nat>,
     pub pinger: Option<Pinger>,
     start_bgp: bool,
@@ -114,6 +117,10 @@ pub struct Options {
     pub hold_time: u16,
     pub cgw_private: Option<Ipv4Addr>,
     pub start_bgp: bool,
+    /// How late end i reads IKE datagrams while its ESP is read at once:
+    /// a daemon whose IKE thread lags its ESP path (strongSwan with
+    /// kernel-libipsec).
+    pub ike_delay: [Duration; 2],
 }
 
 impl Options {
@@ -130,6 +137,7 @@ impl Options {
             hold_time: 30,
             cgw_private: None,
             start_bgp: true,
+            ike_delay: [Duration::ZERO; 2],
         }
     }
 }
@@ -234,6 +242,8 @@ impl Lab {
             cut: [false; 2],
             captured: Vec::new(),
             wire: VecDeque::new(),
+            delayed: Vec::new(),
+            ike_delay: o.ike_delay,
             nat,
             pinger: None,
             start_bgp: o.start_bgp,
@@ -346,8 +356,18 @@ impl Lab {
             }
         }
         self.captured.push((self.now, i, from, to, bytes.clone()));
-        if !self.cut[i] {
-            self.wire.push_back((1 - i, from, to, bytes));
+        if self.cut[i] {
+            return;
+        }
+        let receiver = 1 - i;
+        // RFC 3948 §2.2: on 4500, IKE behind the four-zero non-ESP marker.
+        let ike = to.port() == 500 || (bytes.len() > 4 && bytes[..4] == [0; 4]);
+        let delay = self.ike_delay[receiver];
+        if ike && !delay.is_zero() {
+            self.delayed
+                .push((self.now + delay, receiver, from, to, bytes));
+        } else {
+            self.wire.push_back((receiver, from, to, bytes));
         }
     }
 
@@ -355,6 +375,12 @@ impl Lab {
     fn step(&mut self) {
         for _ in 0..10_000 {
             let mut moved = false;
+            let now = self.now;
+            let (due, later): (Vec<_>, Vec<_>) = self.delayed.drain(..).partition(|d| d.0 <= now);
+            self.delayed = later;
+            for (_, to_end, from, to, bytes) in due {
+                self.wire.push_back((to_end, from, to, bytes));
+            }
             while let Some((to_end, from, to, bytes)) = self.wire.pop_front() {
                 moved = true;
                 self.input(to_end, TunnelInput::Udp { from, to, bytes });
@@ -411,6 +437,7 @@ impl Lab {
             all.extend(e.tunnel.next_deadline());
             all.extend(e.bgp_timers.values().copied());
         }
+        all.extend(self.delayed.iter().map(|d| d.0));
         if let Some(p) = &self.pinger {
             if p.next_at <= p.until {
                 all.push(p.next_at);

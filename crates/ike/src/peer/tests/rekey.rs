@@ -49,14 +49,17 @@ fn child_rekey_at_lifetime_minus_margin_old_kept_until_new_up() {
         .child_spis()
         .contains(&old.spi_out));
     sim.cut[CLOUD_NODE] = false;
-    sim.run_until(secs(3_400));
+    sim.run_until(secs(3_338));
     let ups = sim.children_up(CUSTOMER_NODE);
     assert_eq!(ups.len(), 2);
     // Quick Mode message 1 retransmitted 4 s after the rekey began.
     assert_eq!(ups[1].0, secs(3_334));
     assert_eq!(ups[1].1.replaces, Some(old.spi_in));
     assert_mirrored(&ups[1].1, &sim.children_up(CLOUD_NODE)[1].1);
-    // Then, not before, the old one goes, on both sides.
+    // Both pairs work while the peer installs the new one; then, and not
+    // before, the old one goes, on both sides: our DELETE 5 s later.
+    assert_eq!(sim.nodes[CUSTOMER_NODE].peer.child_spis().len(), 2);
+    sim.run_until(secs(3_400));
     for (n, spi) in [(CUSTOMER_NODE, old.spi_in), (CLOUD_NODE, old.spi_out)] {
         let deleted: Vec<_> = sim.nodes[n]
             .events
@@ -66,7 +69,7 @@ fn child_rekey_at_lifetime_minus_margin_old_kept_until_new_up() {
                 _ => None,
             })
             .collect();
-        assert_eq!(deleted, vec![(secs(3_334), spi)]);
+        assert_eq!(deleted, vec![(secs(3_339), spi)]);
         assert_eq!(sim.nodes[n].peer.child_spis().len(), 1);
         assert_eq!(sim.nodes[n].peer.phase2_state(), SaState::Established);
     }
@@ -131,6 +134,9 @@ fn phase1_rekey_replaces_the_ike_sa_and_keeps_children() {
     let ups = sim.children_up(CUSTOMER_NODE);
     assert_eq!(ups.len(), 2);
     assert_mirrored(&ups[1].1, &sim.children_up(CLOUD_NODE)[1].1);
+    // The replaced pair is retired 5 s later.
+    assert_eq!(sim.nodes[CUSTOMER_NODE].peer.child_spis().len(), 2);
+    sim.run_until(secs(106));
     assert_eq!(
         sim.nodes[CUSTOMER_NODE].peer.child_spis(),
         vec![ups[1].1.spi_in]
