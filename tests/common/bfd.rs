@@ -31,8 +31,14 @@ pub const DETECTION_MS: u64 = INTERVAL_MS * MULTIPLIER;
 /// machine.
 pub const CUT_TOLERANCE_MS: u64 = 50;
 
-/// hybridlab's BGP session must go down within this of its BFD session.
-pub const BGP_FOLLOWS_BFD_MS: i64 = 50;
+/// hybridlab's BGP session must go down within this of its BFD session,
+/// on the wall clock of a machine busy with other labs. The two timestamps
+/// come from different tasks (the BFD table's timer, then the router task
+/// that reads the event), so a 2-core CI box running parallel tests has
+/// been seen to put 196 ms between them. That BGP goes down at the very
+/// instant of the detection is asserted exactly, in virtual time, in
+/// crates/runtime/tests/bfd_virtual.rs.
+pub const BGP_FOLLOWS_BFD_MS: i64 = 300;
 
 /// The time allowed for a cut to be detected before a test gives up (far
 /// beyond the asserted bound, so a late detection is measured, not timed out).
