@@ -235,7 +235,11 @@ fn load(path: &Path) -> Result<hybridlab_topology::Topology, ExitCode> {
 fn validate(path: &Path) -> ExitCode {
     match load(path) {
         Ok(t) => {
-            let sessions: usize = t.routers.iter().map(|r| r.neighbors.len()).sum();
+            let sessions: usize = t
+                .routers
+                .iter()
+                .map(|r| r.neighbors.iter().filter(|n| n.bgp).count())
+                .sum();
             println!(
                 "{}: ok: lab `{}`, {} routers, {} sessions, {} policies",
                 path.display(),

@@ -512,7 +512,11 @@ impl Lab {
             let mut core = Router::new(router_config(r), router_seed(self.topology.lab.seed, ri));
             let mut slots = Vec::new();
             for (ni, n) in r.neighbors.iter().enumerate() {
-                let peer = core.add_peer(peer_config(&self.topology, r, n));
+                // A tunnel-only neighbour (a static VPN's IPsec tunnel)
+                // gets its tunnel (below) and no BGP peer.
+                let peer = n
+                    .bgp
+                    .then(|| core.add_peer(peer_config(&self.topology, r, n)));
                 let transport = match &n.kind {
                     _ if n.tunnel.is_some() => Transport::Tunnel,
                     NeighborKind::Emulated(l) => Transport::Virtual {
@@ -576,10 +580,11 @@ impl Lab {
                 let peers: Vec<Option<CloudPeer>> =
                     r.neighbors.iter().map(|n| n.cloud_path.clone()).collect();
                 for (slot, peer) in peers.iter().enumerate() {
-                    if let (Some(peer), Some(s)) = (peer, task.slots.get(slot)) {
+                    let bgp_peer = task.slots.get(slot).and_then(|s| s.peer);
+                    if let (Some(peer), Some(bgp_peer)) = (peer, bgp_peer) {
                         let speaker = SpeakerPeer {
                             inbox: inbox_tx.clone(),
-                            peer: s.peer,
+                            peer: bgp_peer,
                         };
                         speakers.insert(peer.clone(), speaker);
                     }
@@ -590,9 +595,9 @@ impl Lab {
         }
         if let Some(rx) = self.cloud_inbox.take() {
             let fabric = Fabric::new(fabric_config(&self.topology.cloud));
-            // The tunnels whose cloud end runs IKE here start down; the
-            // rest (no IKE: `ipsec = false`, or static routing, which has
-            // no session to carry) count as up.
+            // The tunnels whose cloud end runs IKE here start down (BGP
+            // tunnels and static ones alike); the rest (no IKE:
+            // `ipsec = false`) count as up.
             let ipsec = self
                 .topology
                 .routers
@@ -717,12 +722,16 @@ impl Lab {
             };
             // Offset from BFD's per-neighbour seeds (`router_seed(seed, ni)`).
             let tunnel_seed = router_seed(seed, ni.wrapping_add(1 << 16));
-            let engine = ipsec::tunnel(&name, end, n.mode.accepts(), tunnel_seed, real_peer)
-                .map_err(|source| LabError::Tunnel {
+            // No BGP in a tunnel-only neighbour's tunnel: nothing listens
+            // on its inside port 179.
+            let accept_bgp = n.bgp && n.mode.accepts();
+            let engine = ipsec::tunnel(&name, end, accept_bgp, tunnel_seed, real_peer).map_err(
+                |source| LabError::Tunnel {
                     router: r.name.clone(),
                     neighbor: n.name.clone(),
                     source,
-                })?;
+                },
+            )?;
             let cloud = match (&n.cloud_path, end.role) {
                 (Some(CloudPeer::Tunnel(id)), TunnelRole::Responder) => Some(id.clone()),
                 _ => None,

@@ -203,7 +203,9 @@ pub(crate) enum Transport {
 #[derive(Debug)]
 pub(crate) struct Slot {
     pub name: String,
-    pub peer: PeerId,
+    /// The neighbour's BGP peer in the core; `None` for a tunnel-only
+    /// neighbour (a static VPN's IPsec tunnel), which runs no session.
+    pub peer: Option<PeerId>,
     pub link: LinkId,
     pub transport: Transport,
     pub accepts: bool,
@@ -216,7 +218,7 @@ pub(crate) struct Slot {
 impl Slot {
     pub(crate) fn new(
         name: String,
-        peer: PeerId,
+        peer: Option<PeerId>,
         link: LinkId,
         transport: Transport,
         accepts: bool,
@@ -287,7 +289,11 @@ impl RouterTask {
         events: Events,
         conn_ids: Arc<AtomicU64>,
     ) -> Self {
-        let by_peer = slots.iter().enumerate().map(|(i, s)| (s.peer, i)).collect();
+        let by_peer = slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| Some((s.peer?, i)))
+            .collect();
         RouterTask {
             name,
             core,
@@ -516,7 +522,7 @@ impl RouterTask {
                     .iter()
                     .enumerate()
                     .filter_map(|(i, s)| {
-                        let mut v = s.status.view(&self.name, now, &self.core, s.peer)?;
+                        let mut v = s.status.view(&self.name, now, &self.core, s.peer?)?;
                         v.bfd_state = self.bfd.state(i).map(|st| st.to_string());
                         if self.holding_bgp(i) && v.state == "Idle" {
                             v.idle_reason = Some("bfd down".to_string());
@@ -560,14 +566,16 @@ impl RouterTask {
                 let _ = reply.send(());
             }
             Command::Clear { neighbor, reply } => {
-                if let Some(slot) = self.slots.get(neighbor) {
+                if let Some((slot, peer)) =
+                    self.slots.get(neighbor).and_then(|s| Some((s, s.peer?)))
+                {
                     if self.holding_bgp(neighbor) {
                         // BFD says the path is dead: a restart could only
                         // fail, and would break the promise to stay Idle.
                         info!(router = %self.name, neighbor = %slot.name, "clear ignored: BGP is held down until BFD is Up");
                     } else {
                         info!(router = %self.name, neighbor = %slot.name, "clear");
-                        self.core.clear(slot.peer, &mut out);
+                        self.core.clear(peer, &mut out);
                     }
                 }
                 let _ = reply.send(());
@@ -617,15 +625,18 @@ impl RouterTask {
         }
         cloud.generation = Some(generation);
         for (slot, peer) in cloud.peers.iter().enumerate() {
-            let (Some(peer), Some(s)) = (peer, self.slots.get(slot)) else {
+            // A tunnel-only neighbour has no session: the cloud follows its
+            // IPsec alone.
+            let (Some(peer), Some(bgp_peer)) = (peer, self.slots.get(slot).and_then(|s| s.peer))
+            else {
                 continue;
             };
             let established = self
                 .core
-                .session(s.peer)
+                .session(bgp_peer)
                 .is_some_and(|session| session.state() == SessionState::Established);
             let routes = if established {
-                self.core.peer_routes(s.peer)
+                self.core.peer_routes(bgp_peer)
             } else {
                 Vec::new()
             };
@@ -690,7 +701,7 @@ impl RouterTask {
     }
 
     fn feed_slot(&mut self, slot: usize, input: SessionInput) {
-        if let Some(peer) = self.slots.get(slot).map(|s| s.peer) {
+        if let Some(peer) = self.slots.get(slot).and_then(|s| s.peer) {
             self.feed(peer, input);
         }
     }
@@ -934,7 +945,9 @@ impl RouterTask {
             info!(router = %name, neighbor = %slot.name, cause = %cause_text, "BFD left Up without a path failure: BGP left alone");
             return;
         }
-        let peer = slot.peer;
+        let Some(peer) = slot.peer else {
+            return;
+        };
         let parked = self.core.session(peer).and_then(|s| s.idle_reason());
         if parked == Some(IdleReason::PrefixLimit) {
             // Already down, and waiting for an operator: a restart when BFD

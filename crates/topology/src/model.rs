@@ -123,11 +123,22 @@ pub struct Neighbor {
     /// The session rides in an IPsec tunnel (a VPN with `ipsec = true`,
     /// or a neighbour's `ipsec = { ... }` toward a real responder).
     pub tunnel: Option<crate::cloud::TunnelEnd>,
+    /// A BGP session runs with this neighbour. `false` only beside a
+    /// `tunnel`: an IPsec tunnel with no BGP session in it, a tunnel of a
+    /// `routing = "static"` VPN with `ipsec = true`. The runtime then runs
+    /// the tunnel (IKE, ESP, pings to the VPC) and no BGP peer; the BGP
+    /// fields (ASN, timers, max prefix, policies) mean nothing.
+    pub bgp: bool,
 }
 
 impl Neighbor {
     pub fn is_emulated(&self) -> bool {
         matches!(self.kind, NeighborKind::Emulated(_))
+    }
+
+    /// An IPsec tunnel with no BGP session: a static VPN tunnel.
+    pub fn is_tunnel_only(&self) -> bool {
+        !self.bgp && self.tunnel.is_some()
     }
 }
 

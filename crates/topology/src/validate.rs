@@ -151,6 +151,7 @@ impl PendingNeighbor {
             router_id: None,
             cloud_path: None,
             tunnel: self.tunnel,
+            bgp: true,
         })
     }
 }

@@ -159,3 +159,127 @@ fn a_real_customer_reaches_an_ipsec_tunnel_without_a_bgp_listener() {
         Some(TunnelRole::Responder)
     );
 }
+
+const STATIC: &str = "routing = \"static\"\nstatic_routes = [\"172.16.0.0/16\"]\n";
+
+/// A static VPN with `ipsec = true`: no BGP session, but both tunnels run
+/// IKE and ESP, so each becomes a tunnel-only neighbour on the VGW (the
+/// responder) and on the emulated customer router (the initiator).
+#[test]
+fn static_ipsec_tunnels_lower_to_tunnel_only_neighbours() {
+    let text = format!(
+        "{BASE}{}",
+        vpn("s", &format!("{STATIC}ipsec = true\n"), [None, None], A)
+    );
+    let t = good(&text);
+    let vgw = t.router("vgw1").unwrap_or_else(|| panic!("no vgw1"));
+    let onprem = t.router("onprem").unwrap_or_else(|| panic!("no onprem"));
+    let names: Vec<&str> = vgw.neighbors.iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(names, ["s/tunnel1", "s/tunnel2"]);
+    assert_eq!(onprem.neighbors.len(), 2);
+    for (i, (aws_n, cust_n)) in vgw.neighbors.iter().zip(&onprem.neighbors).enumerate() {
+        assert!(!aws_n.bgp && aws_n.is_tunnel_only(), "{aws_n:?}");
+        assert!(!cust_n.bgp && cust_n.is_tunnel_only(), "{cust_n:?}");
+        assert_eq!(cust_n.name, aws_n.name);
+        // BGP's settings play no part.
+        assert_eq!(aws_n.max_prefix, None);
+        assert_eq!(aws_n.router_id, None);
+        assert!(cust_n.import.is_empty() && cust_n.export.is_empty());
+        let aws = aws_n.tunnel.clone().unwrap_or_else(|| panic!("no tunnel"));
+        let cust = cust_n.tunnel.clone().unwrap_or_else(|| panic!("no tunnel"));
+        assert_eq!(aws.role, TunnelRole::Responder);
+        assert_eq!(cust.role, TunnelRole::Initiator);
+        let outside = v4(["203.0.113.1", "203.0.113.2"][i]);
+        assert_eq!(aws.local_outside, outside);
+        assert_eq!(aws.remote_outside, v4("198.51.100.10"));
+        assert_eq!(
+            (cust.local_outside, cust.remote_outside),
+            (aws.remote_outside, outside)
+        );
+        let inside = [
+            ("169.254.10.1", "169.254.10.2"),
+            ("169.254.10.5", "169.254.10.6"),
+        ][i];
+        assert_eq!(
+            (aws.inside_local, aws.inside_remote),
+            (v4(inside.0), v4(inside.1))
+        );
+        assert_eq!(
+            (cust.inside_local, cust.inside_remote),
+            (v4(inside.1), v4(inside.0))
+        );
+        assert_eq!(aws.psk, "secret.one");
+        assert_eq!(
+            aws.vpc_cidrs.len(),
+            1,
+            "the VGW end answers pings to the VPC"
+        );
+        assert!(cust.vpc_cidrs.is_empty());
+    }
+    // No BGP tunnel: the VGW's identifier stays the fallback.
+    assert_eq!(vgw.router_id, v4("169.254.0.1"));
+}
+
+/// Toward a real customer gateway the static tunnels are external
+/// tunnel-only neighbours: no BGP listener, IKE on the outside address.
+#[test]
+fn static_ipsec_toward_a_real_customer_is_external_and_listens_on_nothing() {
+    let text = format!(
+        "{BASE}{}",
+        vpn("s", &format!("{STATIC}ipsec = true\n"), [None, None], A)
+    );
+    let options = ParseOptions {
+        external: vec!["onprem".to_string()],
+    };
+    let t = parse_with("lab.toml", &text, &options).unwrap_or_else(|e| panic!("{e}"));
+    let vgw = t.router("vgw1").unwrap_or_else(|| panic!("no vgw1"));
+    assert!(vgw.listen.is_empty());
+    assert_eq!(vgw.neighbors.len(), 2);
+    for n in &vgw.neighbors {
+        assert!(n.is_tunnel_only());
+        assert!(matches!(n.kind, NeighborKind::External { .. }));
+    }
+}
+
+/// Without `ipsec`, a static VPN lowers to nothing, as before: no session,
+/// no tunnel, tunnels that count as up.
+#[test]
+fn static_vpn_without_ipsec_lowers_to_no_neighbour() {
+    let text = format!("{BASE}{}", vpn("s", STATIC, [None, None], A));
+    let t = good(&text);
+    let vgw = t.router("vgw1").unwrap_or_else(|| panic!("no vgw1"));
+    let onprem = t.router("onprem").unwrap_or_else(|| panic!("no onprem"));
+    assert!(vgw.neighbors.is_empty());
+    assert!(onprem.neighbors.is_empty());
+}
+
+/// BGP tunnels, with or without IPsec, keep their session.
+#[test]
+fn bgp_tunnels_keep_their_session() {
+    for ipsec in ["", "ipsec = true\n"] {
+        let t = good(&format!("{BASE}{}", vpn("a", ipsec, [None, None], A)));
+        let vgw = t.router("vgw1").unwrap_or_else(|| panic!("no vgw1"));
+        assert_eq!(vgw.neighbors.len(), 2);
+        assert!(vgw.neighbors.iter().all(|n| n.bgp && !n.is_tunnel_only()));
+        assert!(vgw.neighbors.iter().all(|n| n.max_prefix.is_some()));
+        assert_eq!(vgw.router_id, v4("169.254.10.1"));
+    }
+}
+
+/// A `[[router.cloud_session]]` names BGP sessions; a static tunnel is none.
+#[test]
+fn a_cloud_session_cannot_name_a_static_tunnel() {
+    let text = format!(
+        "{BASE}{}",
+        vpn("s", &format!("{STATIC}ipsec = true\n"), [None, None], A)
+    )
+    .replace(
+        "router_id = \"192.0.2.1\"\n",
+        "router_id = \"192.0.2.1\"\n  [[router.cloud_session]]\n  name = \"s/tunnel1\"\n",
+    );
+    let errs = errors(parse("lab.toml", &text));
+    assert!(
+        errs.iter().any(|e| e.contains("no session of that name")),
+        "{errs:?}"
+    );
+}

@@ -110,6 +110,9 @@ struct Session {
     settings: Settings,
     /// A VPN tunnel with `ipsec = true`: the session rides in it.
     ipsec: Option<IpsecTunnel>,
+    /// A BGP session runs. `false`: a static VPN's IPsec tunnel alone,
+    /// lowered to tunnel-only neighbours ([`Neighbor::bgp`]).
+    bgp: bool,
     /// Where the file declares it, for messages.
     span: Range<usize>,
 }
@@ -262,7 +265,11 @@ impl Lowering<'_, '_> {
         let mut out = Vec::new();
         for (speaker, vgw) in cloud.vgws.iter().enumerate() {
             for vpn in cloud.vpns.iter().filter(|v| v.vgw == vgw.name) {
-                if vpn.routing != TunnelRouting::Bgp {
+                // A static VPN has no BGP session; with `ipsec = true` its
+                // tunnels still run IKE and ESP (spec §1.6: a static tunnel
+                // is UP when its IPsec is), as tunnel-only neighbours.
+                let bgp = vpn.routing == TunnelRouting::Bgp;
+                if !bgp && !vpn.ipsec {
                     continue;
                 }
                 let Some(cgw) = cloud.customer_gateway(&vpn.customer_gateway) else {
@@ -305,6 +312,7 @@ impl Lowering<'_, '_> {
                             },
                         },
                         ipsec,
+                        bgp,
                         span: self.tunnel_span(&vpn.name, i),
                     });
                 }
@@ -381,6 +389,7 @@ impl Lowering<'_, '_> {
                 },
             },
             ipsec: None,
+            bgp: true,
             span: self.vif_span(&v.name),
         }
     }
@@ -452,7 +461,11 @@ impl Lowering<'_, '_> {
                     return;
                 }
                 let customer_at = router.neighbors.len();
-                let (import, export) = self.customer_policies(&router.name, &s.name);
+                let (import, export) = if s.bgp {
+                    self.customer_policies(&router.name, &s.name)
+                } else {
+                    Default::default()
+                };
                 router.neighbors.push(Neighbor {
                     name: s.name.clone(),
                     kind: NeighborKind::Emulated(VirtualLink {
@@ -481,6 +494,7 @@ impl Lowering<'_, '_> {
                         .ipsec
                         .as_ref()
                         .map(|t| t.end(false, s.customer_address, s.aws)),
+                    bgp: s.bgp,
                 });
                 NeighborKind::Emulated(VirtualLink {
                     router: router.name.clone(),
@@ -514,16 +528,17 @@ impl Lowering<'_, '_> {
             connect_retry: CONNECT_RETRY,
             families,
             next_hop6: None,
-            max_prefix: Some(s.settings.max_prefix),
+            max_prefix: s.bgp.then_some(s.settings.max_prefix),
             bfd: s.settings.bfd,
             import: Vec::new(),
             export: Vec::new(),
-            router_id: matches!(s.path, CloudPeer::Tunnel(_)).then_some(s.aws),
+            router_id: (s.bgp && matches!(s.path, CloudPeer::Tunnel(_))).then_some(s.aws),
             cloud_path: Some(s.path.clone()),
             tunnel: s
                 .ipsec
                 .as_ref()
                 .map(|t| t.end(true, s.aws, s.customer_address)),
+            bgp: s.bgp,
         });
     }
 
@@ -546,7 +561,7 @@ impl Lowering<'_, '_> {
         let mut unknown = Vec::new();
         for r in self.file.router.iter().map(S::get_ref) {
             for c in r.cloud_session.iter().map(|c| &c.get_ref().name) {
-                if !sessions.iter().any(|s| &s.name == c.get_ref()) {
+                if !sessions.iter().any(|s| s.bgp && &s.name == c.get_ref()) {
                     unknown.push((
                         c.span(),
                         format!("`{}` has a cloud_session `{}`, but the cloud has no session of that name (tunnels are VPN/tunnel1 and VPN/tunnel2, VIFs go by their name)", r.name.get_ref(), c.get_ref()),
@@ -623,7 +638,7 @@ fn speakers(cloud: &Cloud, sessions: &[Session]) -> Vec<(String, u32, RouterRole
     let first = |speaker: usize| {
         sessions
             .iter()
-            .find(|s| s.speaker == speaker)
+            .find(|s| s.speaker == speaker && s.bgp)
             .map_or(FALLBACK_ROUTER_ID, |s| s.aws)
     };
     let vgws = cloud

@@ -363,9 +363,11 @@ impl<'a> Checker<'a, '_> {
         }
         let (node, found) = match node? {
             (name, Node::Speaker(r)) => {
-                let found = r.neighbors.iter().any(|n| &n.name == peer.get_ref());
+                // A static VPN's tunnel-only neighbour has no session.
+                let sessions = r.neighbors.iter().filter(|n| n.bgp);
+                let found = sessions.clone().any(|n| &n.name == peer.get_ref());
                 if !found {
-                    let names: Vec<&str> = r.neighbors.iter().map(|n| n.name.as_str()).collect();
+                    let names: Vec<&str> = sessions.map(|n| n.name.as_str()).collect();
                     let list = if names.is_empty() {
                         "it has none".to_string()
                     } else {
