@@ -12,7 +12,8 @@
 use crate::lab::LabHandle;
 use crate::view::SessionView;
 use hybridlab_bgp::packet::Community;
-use hybridlab_cloud::fabric::{NodeRoute, Trace};
+use hybridlab_cloud::fabric::{NodeRoute, Trace, VgwView};
+use hybridlab_cloud::vgw::TunnelState;
 use hybridlab_topology::expect::{Check, Expectation};
 use ipnet::IpNet;
 use std::collections::btree_map::Entry;
@@ -33,6 +34,8 @@ pub struct Snapshot {
     pub route_errors: BTreeMap<String, String>,
     pub sessions: Vec<SessionView>,
     pub traces: BTreeMap<(String, IpAddr), Result<Trace, String>>,
+    /// VGW views (tunnel status), per VGW, for tunnel expectations.
+    pub vgws: BTreeMap<String, Result<VgwView, String>>,
 }
 
 /// The outcome of one expectation: one readable line each for what was
@@ -51,6 +54,7 @@ pub struct Verdict {
 pub fn node_of(e: &Expectation) -> Option<&str> {
     match &e.check {
         Check::Route { node, .. } | Check::Session { node, .. } => Some(node),
+        Check::Tunnel { vgw, .. } => Some(vgw),
         Check::Trace { .. } => None,
     }
 }
@@ -73,6 +77,12 @@ pub fn verify(expectations: &[Expectation], snapshot: &Snapshot) -> Vec<Verdict>
                     path,
                     delivered,
                 } => trace(from, *to, path, *delivered, snapshot),
+                Check::Tunnel {
+                    vgw,
+                    tunnel,
+                    status,
+                    status_message,
+                } => tunnel_status(vgw, tunnel, status, status_message.as_deref(), snapshot),
             };
             Verdict {
                 at: e.at.clone(),
@@ -329,6 +339,38 @@ fn session(
     (expected, observed, passed)
 }
 
+/// A tunnel's status and message in its VGW's view (`hybridlab show vgw`).
+fn tunnel_status(
+    vgw: &str,
+    tunnel: &str,
+    status: &str,
+    message: Option<&str>,
+    snap: &Snapshot,
+) -> (String, String, bool) {
+    let expected = match message {
+        Some(m) => format!("{vgw}: tunnel {tunnel} {status} \"{m}\""),
+        None => format!("{vgw}: tunnel {tunnel} {status}"),
+    };
+    let view = match snap.vgws.get(vgw) {
+        Some(Ok(v)) => v,
+        Some(Err(e)) => return (expected, format!("{vgw}: {e}"), false),
+        None => return (expected, format!("{vgw}: not observed"), false),
+    };
+    let Some(t) = view.tunnels.iter().find(|t| t.tunnel.to_string() == tunnel) else {
+        return (expected, format!("{vgw}: no tunnel {tunnel}"), false);
+    };
+    let observed_status = match t.status.status {
+        TunnelState::Up => "UP",
+        TunnelState::Down => "DOWN",
+    };
+    let observed = format!(
+        "{vgw}: tunnel {tunnel} {observed_status} \"{}\"",
+        t.status.status_message
+    );
+    let passed = observed_status == status && message.is_none_or(|m| m == t.status.status_message);
+    (expected, observed, passed)
+}
+
 fn trace(
     from: &str,
     to: IpAddr,
@@ -396,6 +438,11 @@ pub async fn observe(
                 }
             }
             Check::Session { node, .. } => want_sessions |= !skipped(node),
+            Check::Tunnel { vgw, .. } => {
+                if let Entry::Vacant(slot) = snap.vgws.entry(vgw.clone()) {
+                    slot.insert(lab.vgw(vgw).await.map_err(|e| e.to_string()));
+                }
+            }
             Check::Trace { from, to, .. } => {
                 if let Entry::Vacant(slot) = snap.traces.entry((from.clone(), *to)) {
                     slot.insert(lab.trace(from, *to).await.map_err(|e| e.to_string()));
@@ -759,6 +806,61 @@ mod tests {
             }],
             ..Snapshot::default()
         }
+    }
+
+    fn tunnel_check(status: &str, message: Option<&str>) -> Expectation {
+        expect(Check::Tunnel {
+            vgw: "vgw1".to_string(),
+            tunnel: "static/tunnel1".to_string(),
+            status: status.to_string(),
+            status_message: message.map(str::to_string),
+        })
+    }
+
+    /// A VGW view with one tunnel, as the API serializes it (the fabric
+    /// keeps `TunnelView` to itself).
+    fn vgw_with(state: &str, message: &str) -> Snapshot {
+        let json = serde_json::json!({
+            "name": "vgw1",
+            "asn": 64512,
+            "vpc": null,
+            "primary_tunnel": null,
+            "tunnels": [{
+                "tunnel": { "connection": "static", "tunnel": 1 },
+                "status": state,
+                "status_message": message,
+                "accepted_route_count": 0
+            }],
+            "routes": []
+        });
+        let view: VgwView =
+            serde_json::from_value(json).unwrap_or_else(|e| panic!("VGW view: {e}"));
+        let mut snap = Snapshot::default();
+        snap.vgws.insert("vgw1".to_string(), Ok(view));
+        snap
+    }
+
+    #[test]
+    fn tunnels_match_status_and_message() {
+        let down = vgw_with("DOWN", "IPSEC IS DOWN");
+        let v = one(tunnel_check("DOWN", Some("IPSEC IS DOWN")), &down);
+        assert!(v.passed, "{v:?}");
+        assert_eq!(
+            v.expected,
+            "vgw1: tunnel static/tunnel1 DOWN \"IPSEC IS DOWN\""
+        );
+        assert!(one(tunnel_check("DOWN", None), &down).passed);
+        let v = one(tunnel_check("UP", None), &down);
+        assert!(!v.passed);
+        assert_eq!(
+            v.observed,
+            "vgw1: tunnel static/tunnel1 DOWN \"IPSEC IS DOWN\""
+        );
+        let up = vgw_with("UP", "");
+        assert!(one(tunnel_check("UP", Some("")), &up).passed);
+        assert!(!one(tunnel_check("UP", Some("IPSEC IS DOWN")), &up).passed);
+        let v = one(tunnel_check("UP", None), &Snapshot::default());
+        assert_eq!(v.observed, "vgw1: not observed");
     }
 
     #[test]

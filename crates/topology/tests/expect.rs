@@ -188,7 +188,7 @@ fn unknown_keys_are_refused_at_the_key() {
     let e = "\n[[expect]]\nnode = \"prod\"\nnexthop = \"vgw1\"\n";
     assert_eq!(
         bad(e),
-        [at(e, "nexthop", 1, "unknown field `nexthop`, expected one of `description`, `node`, `prefix`, `absent`, `via`, `as_path`, `med`, `rule`, `origin`, `communities`, `peer`, `state`, `idle_reason`, `trace`, `path`, `delivered`")]
+        [at(e, "nexthop", 1, "unknown field `nexthop`, expected one of `description`, `node`, `prefix`, `absent`, `via`, `as_path`, `med`, `rule`, `origin`, `communities`, `peer`, `state`, `idle_reason`, `trace`, `path`, `delivered`, `tunnel`, `status`, `status_message`")]
     );
 }
 
@@ -197,7 +197,7 @@ fn exactly_one_kind() {
     let e = "\n[[expect]]\nnode = \"prod\"\n";
     assert_eq!(
         bad(e),
-        [at(e, "[[expect]]", 1, "[[expect]] needs one of `prefix` (a route), `peer` (a session) or `trace` (a packet's path)")]
+        [at(e, "[[expect]]", 1, "[[expect]] needs one of `prefix` (a route), `peer` (a session), `trace` (a packet's path) or `tunnel` (a VPN tunnel's status)")]
     );
     let e = "\n[[expect]]\nnode = \"vgw1\"\nprefix = \"10.0.0.0/16\"\npeer = \"primary\"\n";
     assert_eq!(
@@ -428,4 +428,57 @@ fn the_documented_expectations_validate_against_the_shipped_lab() {
         .unwrap_or_else(|| panic!("no toml block in the docs' Expectations"));
     let t = good(&with(example));
     assert_eq!(t.expectations.len(), 4);
+}
+
+#[test]
+fn a_tunnel_expectation_names_a_vpn_tunnel_and_a_status() {
+    let e = "\n[[expect]]\ntunnel = \"backup/tunnel2\"\nstatus = \"UP\"\nstatus_message = \"1 BGP ROUTES\"\n";
+    let t = good(&with(e));
+    let last = t.expectations.last().map(|x| x.check.clone());
+    assert_eq!(
+        last,
+        Some(Check::Tunnel {
+            vgw: "vgw1".to_string(),
+            tunnel: "backup/tunnel2".to_string(),
+            status: "UP".to_string(),
+            status_message: Some("1 BGP ROUTES".to_string()),
+        })
+    );
+    let e = "\n[[expect]]\ntunnel = \"backup/tunnel3\"\nstatus = \"UP\"\n";
+    assert_eq!(
+        bad(e),
+        [at(e, "tunnel =", 10, "`backup/tunnel3` is not a VPN tunnel of this lab: write VPN/tunnel1 or VPN/tunnel2 with the name of a [[vpn]]")]
+    );
+    let e = "\n[[expect]]\ntunnel = \"nope/tunnel1\"\nstatus = \"UP\"\n";
+    assert_eq!(bad(e).len(), 1);
+    let e = "\n[[expect]]\ntunnel = \"backup/tunnel1\"\nstatus = \"Up\"\n";
+    assert_eq!(
+        bad(e),
+        [at(
+            e,
+            "status",
+            10,
+            "`Up` is not a tunnel status: expected one of UP, DOWN"
+        )]
+    );
+    let e = "\n[[expect]]\ntunnel = \"backup/tunnel1\"\n";
+    assert_eq!(
+        bad(e),
+        [at(
+            e,
+            "[[expect]]",
+            1,
+            "[[expect]] of a tunnel needs `status` (\"UP\" or \"DOWN\")"
+        )]
+    );
+    let e = "\n[[expect]]\ntunnel = \"backup/tunnel1\"\nstatus = \"UP\"\nnode = \"vgw1\"\n";
+    assert_eq!(
+        bad(e),
+        [at(
+            e,
+            "node",
+            8,
+            "`node` does not belong in a tunnel expectation (`tunnel`)"
+        )]
+    );
 }

@@ -53,6 +53,7 @@ enum Kind {
     Route,
     Session,
     Trace,
+    Tunnel,
 }
 
 impl Kind {
@@ -61,6 +62,7 @@ impl Kind {
             Kind::Route => "prefix",
             Kind::Session => "peer",
             Kind::Trace => "trace",
+            Kind::Tunnel => "tunnel",
         }
     }
 
@@ -69,6 +71,7 @@ impl Kind {
             Kind::Route => "a route expectation (`prefix`)",
             Kind::Session => "a session expectation (`peer`)",
             Kind::Trace => "a trace expectation (`trace`)",
+            Kind::Tunnel => "a tunnel expectation (`tunnel`)",
         }
     }
 
@@ -87,6 +90,7 @@ impl Kind {
             ],
             Kind::Session => &["node", "peer", "state", "idle_reason"],
             Kind::Trace => &["trace", "path", "delivered"],
+            Kind::Tunnel => &["tunnel", "status", "status_message"],
         }
     }
 }
@@ -113,6 +117,9 @@ fn given(e: &raw::Expect) -> Vec<(&'static str, Range<usize>)> {
         ("trace", at(&e.trace)),
         ("path", at(&e.path)),
         ("delivered", at(&e.delivered)),
+        ("tunnel", at(&e.tunnel)),
+        ("status", at(&e.status)),
+        ("status_message", at(&e.status_message)),
     ]
     .into_iter()
     .filter_map(|(name, span)| Some((name, span?)))
@@ -143,16 +150,17 @@ impl<'a> Checker<'a, '_> {
     fn expectation(&mut self, s: &S<raw::Expect>) -> Option<Expectation> {
         let e = s.get_ref();
         let fields = given(e);
-        let kinds: Vec<(Kind, Range<usize>)> = [Kind::Route, Kind::Session, Kind::Trace]
-            .into_iter()
-            .filter_map(|k| {
-                let (_, span) = fields.iter().find(|(f, _)| *f == k.key())?;
-                Some((k, span.clone()))
-            })
-            .collect();
+        let kinds: Vec<(Kind, Range<usize>)> =
+            [Kind::Route, Kind::Session, Kind::Trace, Kind::Tunnel]
+                .into_iter()
+                .filter_map(|k| {
+                    let (_, span) = fields.iter().find(|(f, _)| *f == k.key())?;
+                    Some((k, span.clone()))
+                })
+                .collect();
         let kind = match kinds.as_slice() {
             [] => {
-                self.err(s.span(), "[[expect]] needs one of `prefix` (a route), `peer` (a session) or `trace` (a packet's path)");
+                self.err(s.span(), "[[expect]] needs one of `prefix` (a route), `peer` (a session), `trace` (a packet's path) or `tunnel` (a VPN tunnel's status)");
                 return None;
             }
             [(k, _)] => *k,
@@ -178,6 +186,7 @@ impl<'a> Checker<'a, '_> {
             Kind::Route => self.route(s),
             Kind::Session => self.session(s),
             Kind::Trace => self.trace(e),
+            Kind::Tunnel => self.tunnel(s),
         };
         let at = self.loc.diagnostic(s.span(), "");
         Some(Expectation {
@@ -405,6 +414,51 @@ impl<'a> Checker<'a, '_> {
             peer: peer.get_ref().clone(),
             state: state.filter(|_| found)?,
             idle_reason: e.idle_reason.as_ref().map(|r| r.get_ref().clone()),
+        })
+    }
+
+    /// `tunnel = "VPN/tunnelN"`: a tunnel of a `[[vpn]]`, as the VGW view
+    /// names it.
+    fn tunnel(&mut self, s: &S<raw::Expect>) -> Option<Check> {
+        let e = s.get_ref();
+        let t = e.tunnel.as_ref()?;
+        let name = t.get_ref();
+        let vpn = name
+            .split_once("/tunnel")
+            .filter(|(_, n)| matches!(*n, "1" | "2"))
+            .and_then(|(vpn, _)| self.lab.cloud.vpns.iter().find(|v| v.name == vpn));
+        if vpn.is_none() {
+            self.err(
+                t.span(),
+                format!("`{name}` is not a VPN tunnel of this lab: write VPN/tunnel1 or VPN/tunnel2 with the name of a [[vpn]]"),
+            );
+        }
+        let status = match &e.status {
+            None => {
+                self.err(
+                    s.span(),
+                    "[[expect]] of a tunnel needs `status` (\"UP\" or \"DOWN\")",
+                );
+                None
+            }
+            Some(v) if !TUNNEL_STATES.contains(&v.get_ref().as_str()) => {
+                self.err(
+                    v.span(),
+                    format!(
+                        "`{}` is not a tunnel status: expected one of {}",
+                        v.get_ref(),
+                        TUNNEL_STATES.join(", ")
+                    ),
+                );
+                None
+            }
+            Some(v) => Some(v.get_ref().clone()),
+        };
+        Some(Check::Tunnel {
+            vgw: vpn?.vgw.clone(),
+            tunnel: name.clone(),
+            status: status?,
+            status_message: e.status_message.as_ref().map(|m| m.get_ref().clone()),
         })
     }
 

@@ -52,7 +52,19 @@ pub enum Check {
         path: Vec<String>,
         delivered: Option<bool>,
     },
+    /// A VPN tunnel's status as the VGW reports it (`hybridlab show vgw`,
+    /// spec §1.6): `tunnel` is "VPN/tunnelN", `vgw` the VGW of its VPN;
+    /// `status` one of [`TUNNEL_STATES`].
+    Tunnel {
+        vgw: String,
+        tunnel: String,
+        status: String,
+        status_message: Option<String>,
+    },
 }
+
+/// A tunnel's `status`, as the VGW view and AWS's API write it.
+pub const TUNNEL_STATES: [&str; 2] = ["UP", "DOWN"];
 
 /// Names of `hybridlab_cloud::decision::Rule`, as it serializes them.
 pub const RULES: [&str; 11] = [

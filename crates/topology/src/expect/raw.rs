@@ -24,6 +24,9 @@ pub(crate) struct Expect {
     pub trace: Option<S<Trace>>,
     pub path: Option<S<Vec<S<String>>>>,
     pub delivered: Option<S<bool>>,
+    pub tunnel: Option<S<String>>,
+    pub status: Option<S<String>>,
+    pub status_message: Option<S<String>>,
 }
 
 /// `trace = { from = "VPC", to = "IP" }`.
