@@ -458,7 +458,13 @@ impl IpsecTunnel {
 
     fn ike_input(&mut self, now: Duration, input: Input, out: &mut Vec<TunnelOutput>) {
         let mut ike_out = Vec::new();
-        self.ike.handle(input, &mut ike_out);
+        {
+            // The IKE core logs the peer's address only; the span names
+            // the tunnel on every line it writes.
+            let span = tracing::info_span!("ike", tunnel = %self.name);
+            let _in_span = span.enter();
+            self.ike.handle(input, &mut ike_out);
+        }
         self.ike_outputs(now, ike_out, out);
     }
 
