@@ -27,6 +27,7 @@
 mod common;
 
 use common::frr::Frr;
+use common::in_process::{attach_outside, HostVeth, InProcessLab, OutsideLink};
 use common::scenario_configs::CustomerRouter;
 use common::strongswan::{
     self, parse_ping_received, parse_ping_rtt, swanctl_conf, Charon, IkeSa, LogLevel, Side,
@@ -35,7 +36,7 @@ use common::strongswan::{
 use common::{run_ok, Lab, Netns};
 use hybridlab_runtime::check::{converge, Snapshot, Verdict};
 use hybridlab_runtime::view::TunnelEndView;
-use hybridlab_runtime::{LabEvent, LabEventKind, LabHandle, LabOptions};
+use hybridlab_runtime::{LabEvent, LabEventKind};
 use hybridlab_topology::{parse, parse_with, ParseOptions, Topology};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -43,10 +44,8 @@ use std::io::Write as _;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
-use tokio::runtime::Runtime;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 const FIXTURE: &str = "tests/fixtures/ipsec/strongswan-frr.toml";
@@ -128,141 +127,46 @@ fn topologies() -> (CustomerRouter, Topology) {
     (customer, external)
 }
 
-/// hybridlab's lab on a multi-thread runtime: its tasks run while the test
-/// thread blocks on daemons; shut down (Cease to every peer, sockets
-/// closed) when dropped, before the namespace goes.
-struct Cloud {
-    rt: Runtime,
-    lab: Option<hybridlab_runtime::Lab>,
-    handle: LabHandle,
+/// The lab in this process; its `tracing` output goes to [`LOG`].
+type Cloud = InProcessLab;
+
+fn start_cloud(topology: Topology) -> (Cloud, UnboundedReceiver<LabEvent>) {
+    capture_logs();
+    InProcessLab::start(topology)
 }
 
-impl Cloud {
-    fn start(topology: Topology) -> (Cloud, UnboundedReceiver<LabEvent>) {
-        capture_logs();
-        let rt = Runtime::new().unwrap_or_else(|e| panic!("tokio: {e}"));
-        let (lab, events) = rt.block_on(async {
-            let options = LabOptions {
-                no_api: true,
-                ..LabOptions::default()
-            };
-            let mut lab = hybridlab_runtime::Lab::new(topology, options);
-            let events = lab.events();
-            if let Err(e) = lab.start().await {
-                panic!("the cloud does not start: {e}");
-            }
-            (lab, events)
-        });
-        let handle = lab.handle();
-        (
-            Cloud {
-                rt,
-                lab: Some(lab),
-                handle,
-            },
-            events,
-        )
-    }
-
-    fn tunnels(&self) -> Vec<TunnelEndView> {
-        self.rt.block_on(self.handle.tunnels())
-    }
-
-    /// The VGW's end of tunnel `n` (1 or 2).
-    fn tunnel(&self, n: usize) -> TunnelEndView {
-        let name = format!("{VPN}/tunnel{n}");
-        self.tunnels()
-            .into_iter()
-            .find(|t| t.tunnel.as_deref() == Some(name.as_str()))
-            .unwrap_or_else(|| panic!("no tunnel view {name}"))
-    }
-
-    /// The VGW's status of tunnel `n` as `describe-vpn-connections` shows
-    /// it: (UP/DOWN, status message).
-    fn vgw_status(&self, n: usize) -> (String, String) {
-        let name = format!("{VPN}/tunnel{n}");
-        let vgw = self
-            .rt
-            .block_on(self.handle.vgw("vgw1"))
-            .unwrap_or_else(|e| panic!("vgw1: {e}"));
-        let t = vgw
-            .tunnels
-            .iter()
-            .find(|t| t.tunnel.to_string() == name)
-            .unwrap_or_else(|| panic!("vgw1 has no tunnel {name}"));
-        (
-            format!("{:?}", t.status.status).to_uppercase(),
-            t.status.status_message.clone(),
-        )
-    }
-
-    fn vpc_has(&self, prefix: &str) -> bool {
-        let routes = self
-            .rt
-            .block_on(self.handle.node_routes("prod"))
-            .unwrap_or_else(|e| panic!("routes of prod: {e}"));
-        routes.routes.iter().any(|r| r.prefix.to_string() == prefix)
-    }
+/// The VGW's end of tunnel `n` (1 or 2).
+fn vgw_tunnel(cloud: &Cloud, n: usize) -> TunnelEndView {
+    cloud.vpn_tunnel(VPN, n)
 }
 
-impl Drop for Cloud {
-    fn drop(&mut self) {
-        if let Some(lab) = self.lab.take() {
-            self.rt.block_on(lab.shutdown());
-        }
-    }
+/// The VGW's status of tunnel `n`: (UP/DOWN, status message).
+fn vgw_status(cloud: &Cloud, n: usize) -> (String, String) {
+    cloud.vgw_status("vgw1", VPN, n)
 }
 
-/// The host end of the veth. Deleted when dropped: deleting the namespace
-/// normally takes the pair with it, but the kernel may keep a deleted
-/// namespace (and so the pair, addresses and all) alive for a while, and a
-/// leftover end holding the AWS addresses would steal the next test's
-/// replies.
-struct HostVeth(String);
-
-impl Drop for HostVeth {
-    fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["link", "del", &self.0])
-            .stderr(Stdio::null())
-            .status();
-    }
+fn vpc_has(cloud: &Cloud, prefix: &str) -> bool {
+    let routes = cloud
+        .rt
+        .block_on(cloud.handle.node_routes("prod"))
+        .unwrap_or_else(|e| panic!("routes of prod: {e}"));
+    routes.routes.iter().any(|r| r.prefix.to_string() == prefix)
 }
 
 /// The namespace `cgw` behind a veth from the host: the AWS outside
-/// addresses on the host end, the customer gateway's inside. IKE and ESP to
-/// the AWS addresses must never take charon's table 220 (a 0.0.0.0/0 remote
-/// selector routes everything into ipsec0), hence a rule ahead of it.
+/// addresses on the host end, the customer gateway's inside.
 fn attach(lab: &Lab) -> (Netns, HostVeth) {
-    static PAIRS: AtomicU32 = AtomicU32::new(0);
-    let ns = lab.netns("cgw");
-    let host = format!(
-        "hli{}x{}",
-        std::process::id() % 100_000,
-        PAIRS.fetch_add(1, Ordering::Relaxed)
-    );
-    let inside = "to-aws";
-    run_ok(Command::new("ip").args([
-        "link", "add", &host, "type", "veth", "peer", "name", inside, "netns", &ns.name,
-    ]));
-    let guard = HostVeth(host.clone());
-    for a in AWS_OUTSIDE {
-        run_ok(Command::new("ip").args(["addr", "add", &format!("{a}/24"), "dev", &host]));
-    }
-    run_ok(Command::new("ip").args(["link", "set", &host, "up"]));
-    ns.ip(&["addr", "add", &format!("{CGW_OUTSIDE}/24"), "dev", inside]);
-    ns.ip(&["link", "set", inside, "up"]);
-    ns.ip(&[
-        "rule",
-        "add",
-        "to",
-        "198.51.100.0/24",
-        "lookup",
-        "main",
-        "pref",
-        "100",
-    ]);
-    (ns, guard)
+    let host = AWS_OUTSIDE.map(|a| format!("{a}/24"));
+    attach_outside(
+        lab,
+        &OutsideLink {
+            role: "cgw",
+            host: &host,
+            daemon: format!("{CGW_OUTSIDE}/24"),
+            daemon_if: "to-aws",
+            outside_net: "198.51.100.0/24",
+        },
+    )
 }
 
 /// Both tunnels as AWS's download configures them.
@@ -454,7 +358,7 @@ fn bring_up(tag: &str, conf: &str) -> Up {
     let (customer, topology) = topologies();
     let lab = Lab::new(tag);
     let (ns, veth) = attach(&lab);
-    let (cloud, events) = Cloud::start(topology.clone());
+    let (cloud, events) = start_cloud(topology.clone());
     let t0 = Instant::now();
     let charon = start_charon(&lab, &ns, conf);
     both_installed(&charon, &lab);
@@ -532,7 +436,7 @@ fn strongswan_and_frr_bring_up_both_tunnels_bgp_and_pings() {
         assert_eq!(child.remote_ts, vec!["0.0.0.0/0".to_string()]);
 
         // hybridlab's view of the same SA pair.
-        let view = up.cloud.tunnel(n);
+        let view = vgw_tunnel(&up.cloud, n);
         assert_eq!(view.role, "responder");
         assert_eq!(view.path, "udp");
         assert!(view.ipsec_up, "{view:?}");
@@ -551,7 +455,7 @@ fn strongswan_and_frr_bring_up_both_tunnels_bgp_and_pings() {
         assert_eq!(view.detail["spi_out"].as_str(), Some(child.spi_in.as_str()));
         assert_eq!(view.detail["phase1"].as_str(), Some("Established"));
         assert_eq!(view.detail["phase2"].as_str(), Some("Established"));
-        let (status, message) = up.cloud.vgw_status(n);
+        let (status, message) = vgw_status(&up.cloud, n);
         assert_eq!(status, "UP", "tunnel{n}: {message}");
         println!("tunnel{n}: VGW status {status} \"{message}\"");
         println!(
@@ -594,12 +498,12 @@ fn strongswan_and_frr_bring_up_both_tunnels_bgp_and_pings() {
     // Pings through each tunnel to a VPC host: counters move on both ends.
     for (i, n) in [1usize, 2].into_iter().enumerate() {
         let source = Ipv4Addr::from(u32::from(INSIDE[i]) + 2);
-        let before_view = up.cloud.tunnel(n);
+        let before_view = vgw_tunnel(&up.cloud, n);
         let (_, before) = up.charon.installed(&format!("tunnel{n}")).unwrap();
         let out = ping(&up.ns, source, VPC_HOST, 20, "0.05");
         assert_eq!(parse_ping_received(&out), Some(20), "tunnel{n}: {out}");
         let rtt = parse_ping_rtt(&out);
-        let after_view = up.cloud.tunnel(n);
+        let after_view = vgw_tunnel(&up.cloud, n);
         let (_, after) = up.charon.installed(&format!("tunnel{n}")).unwrap();
         let d_in = detail_u64(&after_view, "packets_in") - detail_u64(&before_view, "packets_in");
         let d_out =
@@ -710,7 +614,7 @@ fn phase1_and_phase2_rekey_under_a_continuous_ping_lose_nothing() {
             }
         }
         for (i, n) in [1, 2].into_iter().enumerate() {
-            let v = up.cloud.tunnel(n);
+            let v = vgw_tunnel(&up.cloud, n);
             if !v.ipsec_up {
                 vgw_down.push((start.elapsed(), n, v.last_error.clone()));
             }
@@ -769,7 +673,7 @@ fn phase1_and_phase2_rekey_under_a_continuous_ping_lose_nothing() {
         count("received DELETE for ESP"),
     );
     for n in [1, 2] {
-        let v = up.cloud.tunnel(n);
+        let v = vgw_tunnel(&up.cloud, n);
         println!(
             "tunnel{n}: phase-2 rekeys started by the VGW: {}; VGW ESP unknown SPI {}, \
              dropped without SA {}, replay drops {}, ICV failures {}",
@@ -831,7 +735,7 @@ fn wrong_psk_is_refused_with_the_reason_in_log_and_view() {
     let (_customer, topology) = topologies();
     let lab = Lab::new("psk");
     let (ns, _veth) = attach(&lab);
-    let (cloud, _events) = Cloud::start(topology);
+    let (cloud, _events) = start_cloud(topology);
     let offset = log_len();
     let mut tunnels = connection();
     tunnels[0].psk = "interop.wrong_Secret1".to_string();
@@ -841,7 +745,7 @@ fn wrong_psk_is_refused_with_the_reason_in_log_and_view() {
         "the VGW's tunnel 1 names the failure",
         Duration::from_secs(20),
         || {
-            let v = cloud.tunnel(1);
+            let v = vgw_tunnel(&cloud, 1);
             match &v.last_error {
                 Some(e) if e.contains("pre-shared key") => Ok(v),
                 _ => Err(format!("{v:?}")),
@@ -851,7 +755,7 @@ fn wrong_psk_is_refused_with_the_reason_in_log_and_view() {
     assert!(!view.ipsec_up);
     assert_eq!(view.detail["child_sas"].as_array().map(Vec::len), Some(0));
     assert!(charon.installed("tunnel1").is_err());
-    let (status, message) = cloud.vgw_status(1);
+    let (status, message) = vgw_status(&cloud, 1);
     assert_eq!(
         (status.as_str(), message.as_str()),
         ("DOWN", "IPSEC IS DOWN")
@@ -894,7 +798,7 @@ fn proposal_mismatch_gets_no_proposal_chosen() {
     let (_customer, topology) = topologies();
     let lab = Lab::new("prop");
     let (ns, _veth) = attach(&lab);
-    let (cloud, _events) = Cloud::start(topology);
+    let (cloud, _events) = start_cloud(topology);
     let mut tunnels = connection();
     tunnels[0].ike_proposal = "3des-sha1-modp1024".to_string();
     tunnels[1].esp_proposal = "aes256-sha512-modp4096".to_string();
@@ -904,7 +808,7 @@ fn proposal_mismatch_gets_no_proposal_chosen() {
             &format!("the VGW's tunnel {n} reports no proposal match"),
             Duration::from_secs(20),
             || {
-                let v = cloud.tunnel(n);
+                let v = vgw_tunnel(&cloud, n);
                 match &v.last_error {
                     Some(e) if e.starts_with("No proposal match") => Ok(v),
                     _ => Err(format!("{v:?}")),
@@ -912,7 +816,7 @@ fn proposal_mismatch_gets_no_proposal_chosen() {
             },
         );
         assert!(!view.ipsec_up);
-        assert_eq!(cloud.vgw_status(n).1, "IPSEC IS DOWN");
+        assert_eq!(vgw_status(&cloud, n).1, "IPSEC IS DOWN");
         println!("tunnel{n}: VGW last error: {:?}", view.last_error);
     }
     let charon_log = lab.wait(
@@ -950,7 +854,7 @@ fn dpd_declares_a_killed_charon_dead() {
     }
     let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let mut up = bring_up("dpd", &cgw_conf(&connection()));
-    assert!(up.cloud.vpc_has("172.16.0.0/16"));
+    assert!(vpc_has(&up.cloud, "172.16.0.0/16"));
     // Drain what came before the kill.
     while up.events.try_recv().is_ok() {}
     let pid = up.charon.pid();
@@ -993,10 +897,10 @@ fn dpd_declares_a_killed_charon_dead() {
             "tunnel{}: {after:?}",
             i + 1
         );
-        let view = up.cloud.tunnel(i + 1);
+        let view = vgw_tunnel(&up.cloud, i + 1);
         println!("tunnel{}: VGW last error: {:?}", i + 1, view.last_error);
         assert!(!view.ipsec_up);
-        assert_eq!(up.cloud.vgw_status(i + 1).1, "IPSEC IS DOWN");
+        assert_eq!(vgw_status(&up.cloud, i + 1).1, "IPSEC IS DOWN");
         assert!(
             view.last_error
                 .as_deref()
@@ -1008,7 +912,7 @@ fn dpd_declares_a_killed_charon_dead() {
         "the VPC loses 172.16.0.0/16",
         Duration::from_secs(10),
         || {
-            if up.cloud.vpc_has("172.16.0.0/16") {
+            if vpc_has(&up.cloud, "172.16.0.0/16") {
                 Err("still there".to_string())
             } else {
                 Ok(killed.elapsed())

@@ -27,18 +27,16 @@
 mod common;
 
 use common::frr::{Frr, FrrConfig, FrrNeighbor};
+use common::in_process::{attach_outside, HostVeth, InProcessLab, OutsideLink};
 use common::strongswan::{
     self, parse_ping_received, swanctl_conf, Charon, LogLevel, Selectors, Side, VpnTunnel,
 };
-use common::{run_ok, Lab, Netns};
+use common::{Lab, Netns};
 use hybridlab_runtime::view::{RouteView, SessionView, TunnelEndView};
-use hybridlab_runtime::{LabHandle, LabOptions};
 use hybridlab_topology::{parse, Topology};
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use tokio::runtime::Runtime;
 
 const FIXTURE: &str = "tests/fixtures/ipsec/reverse.toml";
 /// As in the fixture.
@@ -54,108 +52,46 @@ const CGW_INSIDE: &str = "169.254.10.2";
 /// The whole test, daemons' start-up included.
 const BUDGET: Duration = Duration::from_secs(60);
 
-/// hybridlab's lab on a multi-thread runtime, so its tasks run while the
-/// test thread blocks on daemons; shut down when dropped, before the
-/// namespace goes.
-struct Cloud {
-    rt: Runtime,
-    lab: Option<hybridlab_runtime::Lab>,
-    handle: LabHandle,
+type Cloud = InProcessLab;
+
+/// The lab router's end of the tunnel to the responder.
+fn tunnel(cloud: &Cloud) -> Result<TunnelEndView, String> {
+    cloud
+        .tunnels()
+        .into_iter()
+        .find(|t| t.router == ROUTER && t.neighbor == NEIGHBOR)
+        .ok_or_else(|| format!("no tunnel view {ROUTER}/{NEIGHBOR}"))
 }
 
-impl Cloud {
-    fn start(topology: Topology) -> Cloud {
-        let rt = Runtime::new().unwrap_or_else(|e| panic!("tokio: {e}"));
-        let lab = rt.block_on(async {
-            let options = LabOptions {
-                no_api: true,
-                ..LabOptions::default()
-            };
-            let mut lab = hybridlab_runtime::Lab::new(topology, options);
-            if let Err(e) = lab.start().await {
-                panic!("the lab does not start: {e}");
-            }
-            lab
-        });
-        let handle = lab.handle();
-        Cloud {
-            rt,
-            lab: Some(lab),
-            handle,
-        }
-    }
-
-    fn tunnel(&self) -> Result<TunnelEndView, String> {
-        self.rt
-            .block_on(self.handle.tunnels())
-            .into_iter()
-            .find(|t| t.router == ROUTER && t.neighbor == NEIGHBOR)
-            .ok_or_else(|| format!("no tunnel view {ROUTER}/{NEIGHBOR}"))
-    }
-
-    fn session(&self) -> Result<SessionView, String> {
-        self.rt
-            .block_on(self.handle.sessions())
-            .into_iter()
-            .find(|s| s.router == ROUTER && s.neighbor == NEIGHBOR)
-            .ok_or_else(|| format!("no session {ROUTER}/{NEIGHBOR}"))
-    }
-
-    fn routes(&self) -> Result<Vec<RouteView>, String> {
-        self.rt
-            .block_on(self.handle.routes(ROUTER))
-            .map_err(|e| format!("routes of {ROUTER}: {e}"))
-    }
+fn session(cloud: &Cloud) -> Result<SessionView, String> {
+    cloud
+        .rt
+        .block_on(cloud.handle.sessions())
+        .into_iter()
+        .find(|s| s.router == ROUTER && s.neighbor == NEIGHBOR)
+        .ok_or_else(|| format!("no session {ROUTER}/{NEIGHBOR}"))
 }
 
-impl Drop for Cloud {
-    fn drop(&mut self) {
-        if let Some(lab) = self.lab.take() {
-            self.rt.block_on(lab.shutdown());
-        }
-    }
-}
-
-/// The host end of the veth, deleted when dropped (a deleted namespace may
-/// linger and keep the pair, and so the outside address, alive).
-struct HostVeth(String);
-
-impl Drop for HostVeth {
-    fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["link", "del", &self.0])
-            .stderr(Stdio::null())
-            .status();
-    }
+fn routes(cloud: &Cloud) -> Result<Vec<RouteView>, String> {
+    cloud
+        .rt
+        .block_on(cloud.handle.routes(ROUTER))
+        .map_err(|e| format!("routes of {ROUTER}: {e}"))
 }
 
 /// The namespace `aws` behind a veth from the host: hybridlab's outside
 /// address on the host end, the responder's inside.
 fn attach(lab: &Lab) -> (Netns, HostVeth) {
-    let ns = lab.netns("aws");
-    let host = format!("hlr{}", std::process::id() % 1_000_000);
-    let inside = "to-cgw";
-    run_ok(Command::new("ip").args([
-        "link", "add", &host, "type", "veth", "peer", "name", inside, "netns", &ns.name,
-    ]));
-    let guard = HostVeth(host.clone());
-    run_ok(Command::new("ip").args(["addr", "add", &format!("{CGW_OUTSIDE}/30"), "dev", &host]));
-    run_ok(Command::new("ip").args(["link", "set", &host, "up"]));
-    ns.ip(&["addr", "add", &format!("{AWS_OUTSIDE}/30"), "dev", inside]);
-    ns.ip(&["link", "set", inside, "up"]);
-    // charon routes 0.0.0.0/0 into ipsec0 (table 220): IKE and ESP in UDP
-    // to the outside addresses must not follow.
-    ns.ip(&[
-        "rule",
-        "add",
-        "to",
-        OUTSIDE_NET,
-        "lookup",
-        "main",
-        "pref",
-        "100",
-    ]);
-    (ns, guard)
+    attach_outside(
+        lab,
+        &OutsideLink {
+            role: "aws",
+            host: &[format!("{CGW_OUTSIDE}/30")],
+            daemon: format!("{AWS_OUTSIDE}/30"),
+            daemon_if: "to-cgw",
+            outside_net: OUTSIDE_NET,
+        },
+    )
 }
 
 /// charon as AWS's end: the harness's `Side::Aws` configuration with AWS's
@@ -212,7 +148,7 @@ fn hybridlab_initiates_to_a_strongswan_responder_bgp_and_ping_work() {
     let charon = start_responder(&lab, &ns);
     let frr = start_frr(&lab, &ns);
     let started = Instant::now();
-    let cloud = Cloud::start(topology);
+    let (cloud, _events) = InProcessLab::start(topology);
 
     // charon: one IKE SA and one CHILD SA, hybridlab the initiator.
     let (ike, child) = charon.wait_installed(&lab, "tunnel1", Duration::from_secs(20));
@@ -250,7 +186,7 @@ fn hybridlab_initiates_to_a_strongswan_responder_bgp_and_ping_work() {
 
     // hybridlab: the initiator's end, over kernel UDP, SA pair installed.
     let view = lab.wait("hybridlab's tunnel up", Duration::from_secs(10), || {
-        let v = cloud.tunnel()?;
+        let v = tunnel(&cloud)?;
         if v.ipsec_up && v.detail["phase2"].as_str() == Some("Established") {
             Ok(v)
         } else {
@@ -277,7 +213,7 @@ fn hybridlab_initiates_to_a_strongswan_responder_bgp_and_ping_work() {
         "hybridlab's session Established",
         Duration::from_secs(10),
         || {
-            let s = cloud.session()?;
+            let s = session(&cloud)?;
             (s.state == "Established")
                 .then_some(s.clone())
                 .ok_or(format!("{s:?}"))
@@ -285,7 +221,7 @@ fn hybridlab_initiates_to_a_strongswan_responder_bgp_and_ping_work() {
     );
     assert_eq!(session.remote_id, Some(Ipv4Addr::new(169, 254, 10, 1)));
     let route = lab.wait("10.0.0.0/16 at hybridlab", Duration::from_secs(10), || {
-        let routes = cloud.routes()?;
+        let routes = routes(&cloud)?;
         routes
             .iter()
             .find(|r| r.prefix == "10.0.0.0/16" && r.from == NEIGHBOR)
@@ -306,10 +242,10 @@ fn hybridlab_initiates_to_a_strongswan_responder_bgp_and_ping_work() {
 
     // Pings from the responder's inside address to hybridlab's, through
     // the tunnel: hybridlab's stack answers and both ends count them.
-    let before = cloud.tunnel().unwrap_or_else(|e| panic!("{e}"));
+    let before = tunnel(&cloud).unwrap_or_else(|e| panic!("{e}"));
     let out = ping(&ns, 10);
     assert_eq!(parse_ping_received(&out), Some(10), "{out}");
-    let after = cloud.tunnel().unwrap_or_else(|e| panic!("{e}"));
+    let after = tunnel(&cloud).unwrap_or_else(|e| panic!("{e}"));
     let count = |v: &TunnelEndView, k: &str| v.detail[k].as_u64().unwrap_or(0);
     let d_in = count(&after, "packets_in") - count(&before, "packets_in");
     let d_out = count(&after, "packets_out") - count(&before, "packets_out");

@@ -21,20 +21,18 @@
 
 mod common;
 
+use common::in_process::{attach_outside, HostVeth, InProcessLab, OutsideLink};
 use common::strongswan::{
     self, parse_ping_received, swanctl_conf, Charon, LogLevel, Side, VpnTunnel,
 };
 use common::{run_ok, Lab, Netns};
 use hybridlab_cloud::fabric::VgwView;
 use hybridlab_runtime::view::TunnelEndView;
-use hybridlab_runtime::{LabEvent, LabEventKind, LabHandle, LabOptions};
+use hybridlab_runtime::LabEventKind;
 use hybridlab_topology::{parse_with, ParseOptions, Topology};
 use std::net::Ipv4Addr;
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::process::Command;
 use std::time::{Duration, Instant};
-use tokio::runtime::Runtime;
-use tokio::sync::mpsc::UnboundedReceiver;
 
 const ROUTER: &str = "onprem";
 const VPN: &str = "svpn";
@@ -112,139 +110,47 @@ fn topology() -> Topology {
     parse_with("static-ipsec.toml", TOPOLOGY, &options).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// hybridlab's lab on a multi-thread runtime, shut down when dropped
-/// (before the namespace goes).
-struct Cloud {
-    rt: Runtime,
-    lab: Option<hybridlab_runtime::Lab>,
-    handle: LabHandle,
+type Cloud = InProcessLab;
+
+fn vgw(cloud: &Cloud) -> VgwView {
+    cloud
+        .rt
+        .block_on(cloud.handle.vgw("vgw1"))
+        .unwrap_or_else(|e| panic!("vgw1: {e}"))
 }
 
-impl Cloud {
-    fn start(topology: Topology) -> (Cloud, UnboundedReceiver<LabEvent>) {
-        let rt = Runtime::new().unwrap_or_else(|e| panic!("tokio: {e}"));
-        let (lab, events) = rt.block_on(async {
-            let options = LabOptions {
-                no_api: true,
-                ..LabOptions::default()
-            };
-            let mut lab = hybridlab_runtime::Lab::new(topology, options);
-            let events = lab.events();
-            if let Err(e) = lab.start().await {
-                panic!("the cloud does not start: {e}");
-            }
-            (lab, events)
-        });
-        let handle = lab.handle();
-        (
-            Cloud {
-                rt,
-                lab: Some(lab),
-                handle,
-            },
-            events,
-        )
-    }
-
-    /// The VGW's end of tunnel `n` (1 or 2), as `show tunnels` has it.
-    fn tunnel(&self, n: usize) -> TunnelEndView {
-        let name = format!("{VPN}/tunnel{n}");
-        self.rt
-            .block_on(self.handle.tunnels())
-            .into_iter()
-            .find(|t| t.tunnel.as_deref() == Some(name.as_str()))
-            .unwrap_or_else(|| panic!("no tunnel view {name}"))
-    }
-
-    fn vgw(&self) -> VgwView {
-        self.rt
-            .block_on(self.handle.vgw("vgw1"))
-            .unwrap_or_else(|e| panic!("vgw1: {e}"))
-    }
-
-    /// (UP/DOWN, status message) of tunnel `n` in the VGW view.
-    fn vgw_status(&self, n: usize) -> (String, String) {
-        let name = format!("{VPN}/tunnel{n}");
-        let vgw = self.vgw();
-        let t = vgw
-            .tunnels
-            .iter()
-            .find(|t| t.tunnel.to_string() == name)
-            .unwrap_or_else(|| panic!("vgw1 has no tunnel {name}"));
-        (
-            format!("{:?}", t.status.status).to_uppercase(),
-            t.status.status_message.clone(),
-        )
-    }
-
-    /// The VPC's active route to the static prefix: its egress tunnel.
-    fn vpc_egress(&self) -> Option<String> {
-        let routes = self
-            .rt
-            .block_on(self.handle.node_routes("prod"))
-            .unwrap_or_else(|e| panic!("routes of prod: {e}"));
-        routes
-            .routes
-            .iter()
-            .find(|r| r.prefix.to_string() == STATIC_ROUTE && r.active)
-            .map(|r| r.egress.clone().unwrap_or_else(|| r.via.clone()))
-    }
+/// (UP/DOWN, status message) of tunnel `n` in the VGW view.
+fn vgw_status(cloud: &Cloud, n: usize) -> (String, String) {
+    cloud.vgw_status("vgw1", VPN, n)
 }
 
-impl Drop for Cloud {
-    fn drop(&mut self) {
-        if let Some(lab) = self.lab.take() {
-            self.rt.block_on(lab.shutdown());
-        }
-    }
-}
-
-/// The host end of the veth, deleted when dropped (see interop_ipsec.rs:
-/// a lingering namespace could keep the AWS addresses alive).
-struct HostVeth(String);
-
-impl Drop for HostVeth {
-    fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["link", "del", &self.0])
-            .stderr(Stdio::null())
-            .status();
-    }
+/// The VPC's active route to the static prefix: its egress tunnel.
+fn vpc_egress(cloud: &Cloud) -> Option<String> {
+    let routes = cloud
+        .rt
+        .block_on(cloud.handle.node_routes("prod"))
+        .unwrap_or_else(|e| panic!("routes of prod: {e}"));
+    routes
+        .routes
+        .iter()
+        .find(|r| r.prefix.to_string() == STATIC_ROUTE && r.active)
+        .map(|r| r.egress.clone().unwrap_or_else(|| r.via.clone()))
 }
 
 /// The namespace `cgw` behind a veth from the host: the AWS outside
-/// addresses on the host end, the customer gateway's inside; IKE and ESP to
-/// the AWS addresses stay out of charon's table 220.
+/// addresses on the host end, the customer gateway's inside.
 fn attach(lab: &Lab) -> (Netns, HostVeth) {
-    static PAIRS: AtomicU32 = AtomicU32::new(0);
-    let ns = lab.netns("cgw");
-    let host = format!(
-        "hls{}x{}",
-        std::process::id() % 100_000,
-        PAIRS.fetch_add(1, Ordering::Relaxed)
-    );
-    let inside = "to-aws";
-    run_ok(Command::new("ip").args([
-        "link", "add", &host, "type", "veth", "peer", "name", inside, "netns", &ns.name,
-    ]));
-    let guard = HostVeth(host.clone());
-    for a in AWS_OUTSIDE {
-        run_ok(Command::new("ip").args(["addr", "add", &format!("{a}/24"), "dev", &host]));
-    }
-    run_ok(Command::new("ip").args(["link", "set", &host, "up"]));
-    ns.ip(&["addr", "add", &format!("{CGW_OUTSIDE}/24"), "dev", inside]);
-    ns.ip(&["link", "set", inside, "up"]);
-    ns.ip(&[
-        "rule",
-        "add",
-        "to",
-        OUTSIDE_NET,
-        "lookup",
-        "main",
-        "pref",
-        "100",
-    ]);
-    (ns, guard)
+    let host = AWS_OUTSIDE.map(|a| format!("{a}/24"));
+    attach_outside(
+        lab,
+        &OutsideLink {
+            role: "cgw",
+            host: &host,
+            daemon: format!("{CGW_OUTSIDE}/24"),
+            daemon_if: "to-aws",
+            outside_net: OUTSIDE_NET,
+        },
+    )
 }
 
 /// Both tunnels as AWS's download configures them, the remote selector
@@ -294,15 +200,15 @@ fn strongswan_brings_up_a_static_vpn_and_dpd_takes_it_down() {
     strongswan::require(TEST);
     let lab = Lab::new("ipsec-static");
     let (ns, _veth) = attach(&lab);
-    let (cloud, mut events) = Cloud::start(topology());
+    let (cloud, mut events) = InProcessLab::start(topology());
     for n in [1, 2] {
         assert_eq!(
-            cloud.vgw_status(n),
+            vgw_status(&cloud, n),
             ("DOWN".to_string(), "IPSEC IS DOWN".to_string()),
             "tunnel{n} before charon"
         );
     }
-    assert_eq!(cloud.vpc_egress(), None);
+    assert_eq!(vpc_egress(&cloud), None);
 
     for inside in INSIDE {
         strongswan::add_inside_address(&ns, Ipv4Addr::from(u32::from(inside) + 2));
@@ -337,7 +243,7 @@ fn strongswan_brings_up_a_static_vpn_and_dpd_takes_it_down() {
         "the VGW shows both static tunnels UP",
         Duration::from_secs(10),
         || {
-            let s = [cloud.vgw_status(1), cloud.vgw_status(2)];
+            let s = [vgw_status(&cloud, 1), vgw_status(&cloud, 2)];
             if s.iter().all(|(st, _)| st == "UP") {
                 Ok(s)
             } else {
@@ -346,15 +252,14 @@ fn strongswan_brings_up_a_static_vpn_and_dpd_takes_it_down() {
         },
     );
     println!("VGW: tunnel1 {:?}, tunnel2 {:?}", up[0], up[1]);
-    let primary = cloud
-        .vgw()
+    let primary = vgw(&cloud)
         .primary_tunnel
         .map(|t| t.to_string())
         .unwrap_or_else(|| panic!("no primary tunnel"));
     let egress = lab.wait(
         "the VPC routes the static prefix",
         Duration::from_secs(10),
-        || cloud.vpc_egress().ok_or_else(|| "no route".to_string()),
+        || vpc_egress(&cloud).ok_or_else(|| "no route".to_string()),
     );
     assert_eq!(egress, primary);
     println!("VPC: {STATIC_ROUTE} via vgw1, egress {egress}");
@@ -364,10 +269,10 @@ fn strongswan_brings_up_a_static_vpn_and_dpd_takes_it_down() {
     // Pings to a VPC host through each tunnel.
     for (i, n) in [1usize, 2].into_iter().enumerate() {
         let source = Ipv4Addr::from(u32::from(INSIDE[i]) + 2);
-        let before = cloud.tunnel(n);
+        let before = cloud.vpn_tunnel(VPN, n);
         let out = ping(&ns, source, VPC_HOST, 10);
         assert_eq!(parse_ping_received(&out), Some(10), "tunnel{n}: {out}");
-        let after = cloud.tunnel(n);
+        let after = cloud.vpn_tunnel(VPN, n);
         let echoes = |v: &TunnelEndView| v.detail["inside"]["echo_replied"].as_u64().unwrap_or(0);
         assert!(
             echoes(&after) >= echoes(&before) + 10,
@@ -416,20 +321,20 @@ fn strongswan_brings_up_a_static_vpn_and_dpd_takes_it_down() {
             "tunnel{n}: {after:?}"
         );
         assert_eq!(
-            cloud.vgw_status(n),
+            vgw_status(&cloud, n),
             ("DOWN".to_string(), "IPSEC IS DOWN".to_string())
         );
-        assert!(!cloud.tunnel(n).ipsec_up);
+        assert!(!cloud.vpn_tunnel(VPN, n).ipsec_up);
     }
     lab.wait(
         "the VPC loses the static route",
         Duration::from_secs(10),
-        || match cloud.vpc_egress() {
+        || match vpc_egress(&cloud) {
             None => Ok(()),
             Some(e) => Err(format!("still via {e}")),
         },
     );
-    assert_eq!(cloud.vgw().primary_tunnel, None);
+    assert_eq!(vgw(&cloud).primary_tunnel, None);
     println!("both static tunnels DOWN, {STATIC_ROUTE} gone from the VPC");
     drop(charon);
     drop(cloud);

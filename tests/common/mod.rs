@@ -19,6 +19,7 @@ pub mod bfd_scenarios;
 pub mod bird;
 pub mod frr;
 pub mod hybridlab;
+pub mod in_process;
 pub mod peer;
 pub mod scenario_configs;
 pub mod scenarios;
