@@ -8,8 +8,6 @@ use common::*;
 use hybridlab_cloud::decision::Rule;
 use hybridlab_cloud::fabric::NodeKind;
 use hybridlab_cloud::path::TunnelId;
-use hybridlab_runtime::LabHandle;
-use std::net::IpAddr;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -69,30 +67,6 @@ customer_address = "169.254.255.2"
 router = "onprem"
 md5 = "dx-primary-key"
 "#;
-
-fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
-}
-
-/// Polls (in virtual time) until `ok` holds for the trace.
-async fn trace_until(
-    handle: &LabHandle,
-    to: &str,
-    what: &str,
-    ok: impl Fn(&[String]) -> bool,
-) -> hybridlab_cloud::fabric::Trace {
-    within(what, async {
-        loop {
-            if let Ok(t) = handle.trace("prod", ip(to)).await {
-                if ok(&t.path()) {
-                    return t;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await
-}
 
 #[tokio::test(start_paused = true)]
 async fn vgw_runs_a_session_per_tunnel_and_vif_with_the_clouds_timers() {

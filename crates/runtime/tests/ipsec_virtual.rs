@@ -8,8 +8,7 @@ use common::*;
 use hybridlab_cloud::path::TunnelId;
 use hybridlab_cloud::vgw::TunnelState;
 use hybridlab_runtime::view::TunnelEndView;
-use hybridlab_runtime::{LabEventKind, LabHandle, LinkId, WireEvent, WireEventKind};
-use std::net::IpAddr;
+use hybridlab_runtime::{LabEventKind, LinkId, WireEvent, WireEventKind};
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::Instant;
@@ -87,30 +86,6 @@ md5 = "dx-primary-key"
 
 const VPN_ONLY: &str = "172.16.5.9";
 
-fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
-}
-
-/// Polls (in virtual time) until `ok` holds for the trace.
-async fn trace_until(
-    handle: &LabHandle,
-    what: &str,
-    ok: impl Fn(&[String]) -> bool,
-) -> Vec<String> {
-    within(what, async {
-        loop {
-            if let Ok(t) = handle.trace("prod", ip(VPN_ONLY)).await {
-                let path = t.path();
-                if ok(&path) {
-                    return path;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    })
-    .await
-}
-
 fn end<'a>(views: &'a [TunnelEndView], router: &str, neighbor: &str) -> &'a TunnelEndView {
     views
         .iter()
@@ -156,10 +131,11 @@ async fn bgp_rides_in_ike_and_esp_and_dpd_finds_a_cut_tunnel_at_its_timeout() {
     for neighbor in ["backup/tunnel1", "backup/tunnel2"] {
         established(&mut run.events, "vgw1", neighbor).await;
     }
-    let path = trace_until(&handle, "the VPN-only prefix via a tunnel", |p| {
+    let path = trace_until(&handle, VPN_ONLY, "the VPN-only prefix via a tunnel", |p| {
         p.get(2).is_some_and(|h| h.starts_with("backup/"))
     })
-    .await;
+    .await
+    .path();
     let vgw = handle.vgw("vgw1").await.unwrap_or_else(|e| panic!("{e}"));
     let primary = vgw
         .primary_tunnel
@@ -260,10 +236,11 @@ async fn bgp_rides_in_ike_and_esp_and_dpd_finds_a_cut_tunnel_at_its_timeout() {
         "{:?}",
         vgw.routes
     );
-    let path = trace_until(&handle, "the other tunnel", |p| {
+    let path = trace_until(&handle, VPN_ONLY, "the other tunnel", |p| {
         p.get(2).is_some_and(|h| h.starts_with("backup/"))
     })
-    .await;
+    .await
+    .path();
     assert_ne!(path[2], primary.to_string());
     let views = handle.tunnels().await;
     let cloud_end = end(&views, "vgw1", &primary.to_string());

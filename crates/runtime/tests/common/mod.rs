@@ -2,8 +2,12 @@
 #![allow(dead_code)]
 
 use bytes::Bytes;
-use hybridlab_runtime::{Lab, LabEvent, LabEventKind, LabOptions, WireEvent, WireEventKind};
+use hybridlab_cloud::fabric::Trace;
+use hybridlab_runtime::{
+    Lab, LabEvent, LabEventKind, LabHandle, LabOptions, WireEvent, WireEventKind,
+};
 use std::future::Future;
+use std::net::IpAddr;
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -45,6 +49,28 @@ pub async fn within<T>(what: &str, f: impl Future<Output = T>) -> T {
         Ok(v) => v,
         Err(_) => panic!("timed out waiting for {what}"),
     }
+}
+
+/// Polls (in virtual time, every 10 ms) until `ok` holds for the path of
+/// a packet from the VPC `prod` to `to`; the trace that passed.
+pub async fn trace_until(
+    handle: &LabHandle,
+    to: &str,
+    what: &str,
+    ok: impl Fn(&[String]) -> bool,
+) -> Trace {
+    let to: IpAddr = to.parse().unwrap_or_else(|e| panic!("{to}: {e}"));
+    within(what, async {
+        loop {
+            if let Ok(t) = handle.trace("prod", to).await {
+                if ok(&t.path()) {
+                    return t;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
 }
 
 /// The next lab event that `pick` accepts.
