@@ -48,6 +48,26 @@ enum Refusal {
     Fail { notify: Option<u16>, reason: String },
 }
 
+/// Main Mode messages 3 and 4: in the clear, with the sender's KE and a
+/// nonce of 8 to 256 bytes (RFC 2409 §5); the payloads, the KE and the
+/// nonce.
+fn key_exchange<'a>(
+    header: &Header,
+    body: &'a [u8],
+) -> Result<(Payloads<'a>, &'a [u8], &'a [u8]), Refusal> {
+    if header.encrypted() {
+        return Err(Refusal::Drop);
+    }
+    let raws = wire::parse_chain(header.next_payload, body).map_err(drop_it)?;
+    let p = Payloads(raws);
+    let ke = p.first(payload::KE).ok_or(Refusal::Drop)?;
+    let nonce = p.first(payload::NONCE).ok_or(Refusal::Drop)?;
+    if !(8..=256).contains(&nonce.len()) {
+        return Err(Refusal::Drop);
+    }
+    Ok((p, ke, nonce))
+}
+
 fn drop_it<T>(_: T) -> Refusal {
     Refusal::Drop
 }
@@ -381,16 +401,7 @@ impl IkePeer {
         to: SocketAddr,
         out: &mut Vec<Output>,
     ) -> Result<(), Refusal> {
-        if header.encrypted() {
-            return Err(Refusal::Drop);
-        }
-        let raws = wire::parse_chain(header.next_payload, body).map_err(drop_it)?;
-        let p = Payloads(raws);
-        let ke = p.first(payload::KE).ok_or(Refusal::Drop)?;
-        let ni = p.first(payload::NONCE).ok_or(Refusal::Drop)?;
-        if !(8..=256).contains(&ni.len()) {
-            return Err(Refusal::Drop);
-        }
+        let (p, ke, ni) = key_exchange(header, body)?;
         let group = self.ike_sas[index].proposal.ok_or(Refusal::Drop)?.group;
         let dh = Dh::new(group, self.rng.as_mut()).map_err(drop_it)?;
         let gxy = dh.shared(ke).map_err(|e| Refusal::Fail {
@@ -439,16 +450,7 @@ impl IkePeer {
         to: SocketAddr,
         out: &mut Vec<Output>,
     ) -> Result<(), Refusal> {
-        if header.encrypted() {
-            return Err(Refusal::Drop);
-        }
-        let raws = wire::parse_chain(header.next_payload, body).map_err(drop_it)?;
-        let p = Payloads(raws);
-        let ke = p.first(payload::KE).ok_or(Refusal::Drop)?;
-        let nr = p.first(payload::NONCE).ok_or(Refusal::Drop)?;
-        if !(8..=256).contains(&nr.len()) {
-            return Err(Refusal::Drop);
-        }
+        let (p, ke, nr) = key_exchange(header, body)?;
         let psk = self.config.psk.clone();
         let force = self.config.force_encapsulation;
         let first_contact = !self.ike_sas.iter().any(|s| s.is_established());
