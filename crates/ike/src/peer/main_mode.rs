@@ -15,7 +15,7 @@
 
 use super::ike_sa::{IkeSa, MainMode, Pending};
 use super::{plain_notify, transforms, Event, IkePeer, NatStatus, Output, Role, NAT_T_PORT};
-use crate::crypto::{self, Dh};
+use crate::crypto::{self, Dh, Iv};
 use crate::proposal::select;
 use crate::timers::{rekey_after, retransmit_wait, TimerKind};
 use crate::wire::{self, exchange, notify, payload, Chain, Header, Raw};
@@ -66,6 +66,57 @@ fn key_exchange<'a>(
         return Err(Refusal::Drop);
     }
     Ok((p, ke, nonce))
+}
+
+/// What Main Mode message 5 or 6 proved about the peer.
+struct PeerIdentity {
+    /// The IV for what follows (RFC 2409 Appendix B).
+    last_block: Iv,
+    /// The message carried INITIAL-CONTACT (RFC 2407 §4.6.3.3).
+    initial_contact: bool,
+}
+
+/// Main Mode message 5 (the initiator's, `peer` = Initiator) or 6: decrypt,
+/// then check ID and HASH_I / HASH_R (RFC 2409 §5). The message 5 responder
+/// tells the peer AUTHENTICATION-FAILED; an initiator reading message 6
+/// just fails.
+fn authenticate(
+    sa: &IkeSa,
+    header: &Header,
+    body: &[u8],
+    peer: Role,
+) -> Result<PeerIdentity, Refusal> {
+    if !header.encrypted() {
+        return Err(Refusal::Drop);
+    }
+    let (message, hash_name, notify) = match peer {
+        Role::Initiator => (5, "HASH_I", Some(notify::AUTHENTICATION_FAILED)),
+        Role::Responder => (6, "HASH_R", None),
+    };
+    let auth_failed = |detail: &str| Refusal::Fail {
+        notify,
+        reason: format!("{AUTH_FAILED} ({detail} in Main Mode message {message})"),
+    };
+    let (plain, last_block) = sa.open(body, &sa.iv).map_err(drop_it)?;
+    // With a wrong key the plaintext is noise: a broken chain is the same
+    // failure as a wrong hash.
+    let raws = wire::parse_chain(header.next_payload, &plain)
+        .map_err(|_| auth_failed("undecryptable payloads"))?;
+    let p = Payloads(raws);
+    let (Some(id), Some(hash)) = (p.first(payload::ID), p.first(payload::HASH)) else {
+        return Err(auth_failed("no ID or HASH payload"));
+    };
+    if !crypto::equal(hash, &sa.auth_hash(peer, id)) {
+        return Err(auth_failed(&format!("{hash_name} mismatch")));
+    }
+    let initial_contact = p
+        .all(payload::NOTIFY)
+        .filter_map(|n| wire::Notify::parse(n).ok())
+        .any(|n| n.kind == notify::INITIAL_CONTACT);
+    Ok(PeerIdentity {
+        last_block,
+        initial_contact,
+    })
 }
 
 fn drop_it<T>(_: T) -> Refusal {
@@ -524,30 +575,10 @@ impl IkePeer {
         to: SocketAddr,
         out: &mut Vec<Output>,
     ) -> Result<(), Refusal> {
-        if !header.encrypted() {
-            return Err(Refusal::Drop);
-        }
-        let sa = &self.ike_sas[index];
-        let auth_failed = |detail: &str| Refusal::Fail {
-            notify: Some(notify::AUTHENTICATION_FAILED),
-            reason: format!("{AUTH_FAILED} ({detail} in Main Mode message 5)"),
-        };
-        let (plain, last_block) = sa.open(body, &sa.iv).map_err(drop_it)?;
-        // With a wrong key the plaintext is noise: a broken chain is the
-        // same failure as a wrong hash.
-        let raws = wire::parse_chain(header.next_payload, &plain)
-            .map_err(|_| auth_failed("undecryptable payloads"))?;
-        let p = Payloads(raws);
-        let (Some(id), Some(hash)) = (p.first(payload::ID), p.first(payload::HASH)) else {
-            return Err(auth_failed("no ID or HASH payload"));
-        };
-        if !crypto::equal(hash, &sa.auth_hash(Role::Initiator, id)) {
-            return Err(auth_failed("HASH_I mismatch"));
-        }
-        let initial_contact = p
-            .all(payload::NOTIFY)
-            .filter_map(|n| wire::Notify::parse(n).ok())
-            .any(|n| n.kind == notify::INITIAL_CONTACT);
+        let PeerIdentity {
+            last_block,
+            initial_contact,
+        } = authenticate(&self.ike_sas[index], header, body, Role::Initiator)?;
         let icookie = header.icookie;
         {
             let sa = &mut self.ike_sas[index];
@@ -590,24 +621,9 @@ impl IkePeer {
         body: &[u8],
         out: &mut Vec<Output>,
     ) -> Result<(), Refusal> {
-        if !header.encrypted() {
-            return Err(Refusal::Drop);
-        }
-        let sa = &self.ike_sas[index];
-        let auth_failed = |detail: &str| Refusal::Fail {
-            notify: None,
-            reason: format!("{AUTH_FAILED} ({detail} in Main Mode message 6)"),
-        };
-        let (plain, last_block) = sa.open(body, &sa.iv).map_err(drop_it)?;
-        let raws = wire::parse_chain(header.next_payload, &plain)
-            .map_err(|_| auth_failed("undecryptable payloads"))?;
-        let p = Payloads(raws);
-        let (Some(id), Some(hash)) = (p.first(payload::ID), p.first(payload::HASH)) else {
-            return Err(auth_failed("no ID or HASH payload"));
-        };
-        if !crypto::equal(hash, &sa.auth_hash(Role::Responder, id)) {
-            return Err(auth_failed("HASH_R mismatch"));
-        }
+        // An INITIAL-CONTACT from the responder is not acted on.
+        let PeerIdentity { last_block, .. } =
+            authenticate(&self.ike_sas[index], header, body, Role::Responder)?;
         let icookie = header.icookie;
         let sa = &mut self.ike_sas[index];
         sa.iv = last_block;
