@@ -5,7 +5,7 @@
 use super::{NatStatus, Role};
 use crate::crypto::{self, AuthContext, CryptoError, Dh, Iv, Phase1Keys};
 use crate::proposal::{Cipher, Integrity, Phase1Proposal};
-use crate::wire::{Header, HEADER_LEN};
+use crate::wire::{payload, Chain, Header, HEADER_LEN};
 use bytes::{BufMut, Bytes, BytesMut};
 use hybridlab_ike_crypto::cipher::pad;
 use hybridlab_ike_crypto::ikev1::{phase1_iv, phase2_iv};
@@ -181,6 +181,27 @@ impl IkeSa {
             .as_ref()
             .map(|k| k.quick_hash1(message_id, after_hash))
             .unwrap_or_default()
+    }
+
+    /// The first message of a new exchange under this SA (Quick Mode
+    /// message 1, an Informational): HASH(1) over the Message ID and
+    /// `rest`, then `rest`, encrypted from the exchange's own IV (RFC 2409
+    /// §5.5, §5.7, Appendix B). The message and the IV after it.
+    pub fn seal_with_hash1(
+        &self,
+        exchange: u8,
+        message_id: u32,
+        rest: Chain,
+    ) -> Result<(Bytes, Iv), CryptoError> {
+        let mut chain = Chain::default();
+        chain.push(payload::HASH, self.hash1(message_id, &rest.encode()));
+        chain.0.extend(rest.0);
+        self.seal(
+            self.header(exchange, message_id, 0),
+            chain.first(),
+            &chain.encode(),
+            &self.exchange_iv(message_id),
+        )
     }
 
     /// RFC 2409 §5.5 HASH(2) = prf(SKEYID_a, M-ID | Ni_b | payloads after).

@@ -31,17 +31,7 @@ impl IkePeer {
         else {
             return;
         };
-        let hash = sa.hash1(message_id, &rest.encode());
-        let mut chain = Chain::default();
-        chain.push(payload::HASH, hash);
-        chain.0.extend(rest.0);
-        let iv = sa.exchange_iv(message_id);
-        let Ok((msg, _)) = sa.seal(
-            sa.header(exchange::INFORMATIONAL, message_id, 0),
-            chain.first(),
-            &chain.encode(),
-            &iv,
-        ) else {
+        let Ok((msg, _)) = sa.seal_with_hash1(exchange::INFORMATIONAL, message_id, rest) else {
             return;
         };
         let (from, to) = (sa.local, sa.remote);

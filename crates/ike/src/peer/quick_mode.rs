@@ -187,17 +187,7 @@ impl IkePeer {
         }
         rest.push(payload::ID, id_of(&local_ts));
         rest.push(payload::ID, id_of(&remote_ts));
-        let hash = sa.hash1(message_id, &rest.encode());
-        let mut chain = Chain::default();
-        chain.push(payload::HASH, hash);
-        chain.0.extend(rest.0);
-        let iv = sa.exchange_iv(message_id);
-        let Ok((msg, next_iv)) = sa.seal(
-            sa.header(exchange::QUICK_MODE, message_id, 0),
-            chain.first(),
-            &chain.encode(),
-            &iv,
-        ) else {
+        let Ok((msg, next_iv)) = sa.seal_with_hash1(exchange::QUICK_MODE, message_id, rest) else {
             return;
         };
         let (from, to) = (sa.local, sa.remote);
