@@ -13,14 +13,11 @@
 //! ```
 
 use bytes::{BufMut, BytesMut};
-use nom::number::complete::{be_u16, be_u32, be_u8};
-use nom::sequence::tuple;
 
 use crate::error::{EncodeError, Error};
-use crate::payload::notification::cookie_spi;
-use crate::payload::sa::{ProtocolId, DOI_IPSEC, DOI_ISAKMP};
+use crate::payload::notification::{cookie_spi, doi_protocol_header, DoiProtocolHeader};
+use crate::payload::sa::{ProtocolId, DOI_IPSEC};
 use crate::payload::PayloadType;
-use crate::wire::read;
 
 /// A Delete payload body.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -67,19 +64,16 @@ impl Delete {
 
     /// Decodes a body (RFC 2408 §5.15).
     pub fn decode(body: &[u8]) -> Result<Self, Error> {
-        let (rest, (doi, protocol, spi_size, count)) =
-            read(body, tuple((be_u32, be_u8, be_u8, be_u16)), || {
-                Error::PayloadTooShort {
-                    payload: PayloadType::DELETE,
-                    length: u16::try_from(body.len() + 4).unwrap_or(u16::MAX),
-                    minimum: 12,
-                }
-            })?;
-        if doi != DOI_IPSEC && doi != DOI_ISAKMP {
-            return Err(Error::DoiNotSupported(doi));
-        }
-        let protocol = ProtocolId(protocol);
-        if !protocol.is_known() || protocol == ProtocolId::NONE {
+        let (
+            rest,
+            DoiProtocolHeader {
+                doi,
+                protocol,
+                spi_size,
+                field: count,
+            },
+        ) = doi_protocol_header(body, PayloadType::DELETE)?;
+        if protocol == ProtocolId::NONE {
             return Err(Error::InvalidProtocolId(protocol.0));
         }
         // A zero SPI size cannot name anything to delete.

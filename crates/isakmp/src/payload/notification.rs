@@ -228,21 +228,15 @@ impl Notification {
 
     /// Decodes a body (RFC 2408 §5.14 checks: DOI, protocol, SPI size).
     pub fn decode(body: &[u8]) -> Result<Self, Error> {
-        let (rest, (doi, protocol, spi_size, message_type)) =
-            read(body, tuple((be_u32, be_u8, be_u8, be_u16)), || {
-                Error::PayloadTooShort {
-                    payload: PayloadType::NOTIFICATION,
-                    length: u16::try_from(body.len() + 4).unwrap_or(u16::MAX),
-                    minimum: 12,
-                }
-            })?;
-        if doi != DOI_IPSEC && doi != DOI_ISAKMP {
-            return Err(Error::DoiNotSupported(doi));
-        }
-        let protocol = ProtocolId(protocol);
-        if !protocol.is_known() {
-            return Err(Error::InvalidProtocolId(protocol.0));
-        }
+        let (
+            rest,
+            DoiProtocolHeader {
+                doi,
+                protocol,
+                spi_size,
+                field: message_type,
+            },
+        ) = doi_protocol_header(body, PayloadType::NOTIFICATION)?;
         let (spi, data) = rest
             .split_at_checked(usize::from(spi_size))
             .ok_or(Error::InvalidSpi(
@@ -274,6 +268,47 @@ pub fn cookie_spi(cky_i: u64, cky_r: u64) -> Vec<u8> {
     let mut spi = cky_i.to_be_bytes().to_vec();
     spi.extend_from_slice(&cky_r.to_be_bytes());
     spi
+}
+
+/// The fixed part that Notification and Delete bodies share (RFC 2408
+/// §3.14, §3.15), checked: DOI IPsec or ISAKMP, a known Protocol-ID.
+pub(crate) struct DoiProtocolHeader {
+    pub doi: u32,
+    pub protocol: ProtocolId,
+    pub spi_size: u8,
+    /// Notify Message Type, or # of SPIs.
+    pub field: u16,
+}
+
+/// Reads a [`DoiProtocolHeader`]; what follows it.
+pub(crate) fn doi_protocol_header(
+    body: &[u8],
+    payload: PayloadType,
+) -> Result<(&[u8], DoiProtocolHeader), Error> {
+    let (rest, (doi, protocol, spi_size, field)) =
+        read(body, tuple((be_u32, be_u8, be_u8, be_u16)), || {
+            Error::PayloadTooShort {
+                payload,
+                length: u16::try_from(body.len() + 4).unwrap_or(u16::MAX),
+                minimum: 12,
+            }
+        })?;
+    if doi != DOI_IPSEC && doi != DOI_ISAKMP {
+        return Err(Error::DoiNotSupported(doi));
+    }
+    let protocol = ProtocolId(protocol);
+    if !protocol.is_known() {
+        return Err(Error::InvalidProtocolId(protocol.0));
+    }
+    Ok((
+        rest,
+        DoiProtocolHeader {
+            doi,
+            protocol,
+            spi_size,
+            field,
+        },
+    ))
 }
 
 #[cfg(test)]
