@@ -34,46 +34,10 @@ OUT=$(mktemp -d /tmp/ipsec-tunnel-interop.XXXXXX)
 PSK=aws4lab_psk_0123456789abcdefghij
 NA=ipt-cgw
 NB=ipt-aws
-PIDS=""
-
-cleanup() {
-    for p in $PIDS; do kill "$p" 2>/dev/null || true; done
-    sleep 0.5
-    ip netns del "$NA" 2>/dev/null || true
-    ip netns del "$NB" 2>/dev/null || true
-}
-trap cleanup EXIT INT TERM
-
-ip netns add "$NA"
-ip netns add "$NB"
-ip link add ipt-va netns "$NA" type veth peer name ipt-vb netns "$NB"
-ip -n "$NA" addr add 192.0.2.1/24 dev ipt-va
-ip -n "$NB" addr add 192.0.2.2/24 dev ipt-vb
-for ns in "$NA" "$NB"; do ip -n "$ns" link set lo up; done
-ip -n "$NA" link set ipt-va up
-ip -n "$NB" link set ipt-vb up
-
-cat >"$OUT/strongswan.conf" <<CONF
-charon {
-    load_modular = no
-    load = random nonce openssl aes sha1 sha2 hmac kdf gmp socket-default vici updown kernel-libipsec kernel-netlink
-    install_routes = no
-    filelog {
-        log {
-            path = $OUT/charon.log
-            default = 1
-            ike = 2
-            cfg = 1
-            net = 1
-        }
-    }
-    plugins {
-        vici {
-            socket = unix://$OUT/charon.vici
-        }
-    }
-}
-CONF
+. "$ROOT/interop/strongswan/netns-pair.sh"
+netns_pair ipt
+charon_conf "$OUT/strongswan.conf" "$OUT/charon.log" "$OUT/charon.vici" \
+    "ike = 2" "cfg = 1" "net = 1"
 
 cat >"$OUT/swanctl.conf" <<CONF
 connections {

@@ -24,55 +24,17 @@ OUT=${1:-$(mktemp -d /tmp/isakmp-capture.XXXXXX)}
 mkdir -p "$OUT"
 NA=isk-cap-a
 NB=isk-cap-b
-PIDS=""
-CHARONS=""
-
-cleanup() {
-    # charons first, so their Deletes on shutdown still reach the capture.
-    for p in $CHARONS; do kill "$p" 2>/dev/null || true; done
-    sleep 1
-    for p in $PIDS; do kill "$p" 2>/dev/null || true; done
-    sleep 0.5
-    ip netns del "$NA" 2>/dev/null || true
-    ip netns del "$NB" 2>/dev/null || true
-}
-trap cleanup EXIT INT TERM
-
-ip netns add "$NA"
-ip netns add "$NB"
-ip link add isk-va netns "$NA" type veth peer name isk-vb netns "$NB"
-ip -n "$NA" addr add 192.0.2.1/24 dev isk-va
-ip -n "$NB" addr add 192.0.2.2/24 dev isk-vb
-for ns in "$NA" "$NB"; do
-    ip -n "$ns" link set lo up
-done
-ip -n "$NA" link set isk-va up
-ip -n "$NB" link set isk-vb up
+ROOT=$(cd "$(dirname "$0")/../../../.." && pwd)
+# charons are killed first, so their Deletes on shutdown still reach the
+# capture.
+. "$ROOT/interop/strongswan/netns-pair.sh"
+netns_pair isk
 
 # One private strongswan.conf and swanctl.conf per side (interop-notes:
 # explicit plugin list, vici socket in our directory).
 for side in a b; do
-    cat >"$OUT/strongswan-$side.conf" <<CONF
-charon {
-    load_modular = no
-    load = random nonce openssl aes sha1 sha2 hmac kdf gmp socket-default vici updown kernel-libipsec kernel-netlink
-    install_routes = no
-    filelog {
-        log {
-            path = $OUT/charon-$side.log
-            default = 1
-            ike = 2
-            enc = 3
-            net = 1
-        }
-    }
-    plugins {
-        vici {
-            socket = unix://$OUT/charon-$side.vici
-        }
-    }
-}
-CONF
+    charon_conf "$OUT/strongswan-$side.conf" "$OUT/charon-$side.log" \
+        "$OUT/charon-$side.vici" "ike = 2" "enc = 3" "net = 1"
 done
 
 conn() { # name local remote
@@ -150,7 +112,7 @@ ip netns exec "$NA" swanctl --initiate --child left-child --timeout 20 --uri "un
 ip netns exec "$NA" swanctl --list-sas --uri "unix://$OUT/charon-a.vici" >"$OUT/sas-a.txt" 2>/dev/null || true
 sleep 1
 
-cleanup
+netns_cleanup
 trap - EXIT INT TERM
 
 # Messages 1-4 of Main Mode are the first four IKE datagrams on port 500.
