@@ -3,7 +3,7 @@
 //! Exit 0 when all held, 1 when any failed, 2 when a file could not be
 //! read, parsed or started.
 
-use hybridlab_runtime::check::{converge, node_of, Verdict};
+use hybridlab_runtime::check::{converge, node_of};
 use hybridlab_runtime::{Lab, LabOptions};
 use hybridlab_topology::expect::Expectation;
 use hybridlab_topology::ParseOptions;
@@ -160,7 +160,7 @@ async fn check_file(path: &Path, timeout: Duration, external: &[String]) -> Resu
         let Some(v) = verdicts.next() else {
             continue;
         };
-        print!("{}", verdict_text(&v));
+        println!("{v}");
         if v.passed {
             tally.passed += 1;
         } else {
@@ -175,54 +175,9 @@ fn title(description: Option<&str>) -> String {
     description.map_or_else(String::new, |d| format!(" {d}"))
 }
 
-/// "ok   FILE:LINE description", or FAIL with what was expected and seen.
-/// Without a description the expected line names the expectation.
-fn verdict_text(v: &Verdict) -> String {
-    let title = match &v.description {
-        Some(d) => format!(" {d}"),
-        None => format!(" {}", v.expected),
-    };
-    if v.passed {
-        format!("ok   {}{title}\n", v.at)
-    } else {
-        format!(
-            "FAIL {}{title}\n     expected: {}\n     observed: {}\n",
-            v.at, v.expected, v.observed
-        )
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn verdict(passed: bool, description: Option<&str>) -> Verdict {
-        Verdict {
-            at: "lab.toml:12".to_string(),
-            description: description.map(str::to_string),
-            expected: "prod: 172.16.0.0/16 via vgw1".to_string(),
-            observed: "prod: no route 172.16.0.0/16; has 10.0.0.0/16 local".to_string(),
-            passed,
-        }
-    }
-
-    #[test]
-    fn a_pass_is_one_line_a_failure_three() {
-        assert_eq!(
-            verdict_text(&verdict(true, Some("DX is preferred"))),
-            "ok   lab.toml:12 DX is preferred\n"
-        );
-        assert_eq!(
-            verdict_text(&verdict(false, Some("DX is preferred"))),
-            "FAIL lab.toml:12 DX is preferred\n\
-             \x20    expected: prod: 172.16.0.0/16 via vgw1\n\
-             \x20    observed: prod: no route 172.16.0.0/16; has 10.0.0.0/16 local\n"
-        );
-        assert_eq!(
-            verdict_text(&verdict(true, None)),
-            "ok   lab.toml:12 prod: 172.16.0.0/16 via vgw1\n"
-        );
-    }
 
     #[test]
     fn a_directory_stands_for_its_toml_files_sorted() {

@@ -251,18 +251,6 @@ fn frr_states(frr: &Frr) -> Result<Vec<(String, String)>, String> {
         .collect())
 }
 
-fn verdict_line(v: &Verdict) -> String {
-    let title = v.description.as_deref().unwrap_or(&v.expected);
-    if v.passed {
-        format!("ok   {} {title}", v.at)
-    } else {
-        format!(
-            "FAIL {} {title}\n     expected: {}\n     observed: {}",
-            v.at, v.expected, v.observed
-        )
-    }
-}
-
 /// The fixture's expectations until they hold (or [`CONVERGE`]), the
 /// cloud's from the lab and `onprem`'s from FRR.
 fn converge_all(cloud: &Cloud, topology: &Topology, frr: &Frr, customer: &CustomerRouter) {
@@ -282,12 +270,12 @@ fn converge_all(cloud: &Cloud, topology: &Topology, frr: &Frr, customer: &Custom
         },
     ));
     for v in &verdicts {
-        println!("{}", verdict_line(v));
+        println!("{v}");
     }
     let failed: Vec<String> = verdicts
         .iter()
         .filter(|v| !v.passed)
-        .map(verdict_line)
+        .map(Verdict::to_string)
         .collect();
     assert!(
         failed.is_empty(),

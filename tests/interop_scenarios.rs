@@ -139,12 +139,12 @@ fn run(name: &str, router: &str, real: Real) {
     });
     println!("{name} with {real:?} as `{router}`:");
     for v in &verdicts {
-        println!("{}", verdict_line(v));
+        println!("{v}");
     }
     let failed: Vec<String> = verdicts
         .iter()
         .filter(|v| !v.passed)
-        .map(verdict_line)
+        .map(Verdict::to_string)
         .collect();
     if !failed.is_empty() {
         lab.fail(&format!(
@@ -153,18 +153,6 @@ fn run(name: &str, router: &str, real: Real) {
             verdicts.len(),
             failed.join("\n")
         ));
-    }
-}
-
-fn verdict_line(v: &Verdict) -> String {
-    let title = v.description.as_deref().unwrap_or(&v.expected);
-    if v.passed {
-        format!("ok   {} {title}", v.at)
-    } else {
-        format!(
-            "FAIL {} {title}\n     expected: {}\n     observed: {}",
-            v.at, v.expected, v.observed
-        )
     }
 }
 

@@ -49,6 +49,24 @@ pub struct Verdict {
     pub passed: bool,
 }
 
+/// "ok   FILE:LINE description", or FAIL with what was expected and seen
+/// on two more lines (`hybridlab check`'s output, docs/check.md). Without
+/// a description the expected line names the expectation.
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let title = self.description.as_deref().unwrap_or(&self.expected);
+        if self.passed {
+            write!(f, "ok   {} {title}", self.at)
+        } else {
+            write!(
+                f,
+                "FAIL {} {title}\n     expected: {}\n     observed: {}",
+                self.at, self.expected, self.observed
+            )
+        }
+    }
+}
+
 /// The node an expectation asks about, if it asks about one node's table
 /// or sessions (a trace starts at a VPC and is never external).
 pub fn node_of(e: &Expectation) -> Option<&str> {
@@ -505,6 +523,34 @@ mod tests {
     use super::*;
     use hybridlab_cloud::decision::Rule;
     use hybridlab_cloud::fabric::{Hop, NodeKind};
+
+    fn verdict(passed: bool, description: Option<&str>) -> Verdict {
+        Verdict {
+            at: "lab.toml:12".to_string(),
+            description: description.map(str::to_string),
+            expected: "prod: 172.16.0.0/16 via vgw1".to_string(),
+            observed: "prod: no route 172.16.0.0/16; has 10.0.0.0/16 local".to_string(),
+            passed,
+        }
+    }
+
+    #[test]
+    fn a_pass_is_one_line_a_failure_three() {
+        assert_eq!(
+            verdict(true, Some("DX is preferred")).to_string(),
+            "ok   lab.toml:12 DX is preferred"
+        );
+        assert_eq!(
+            verdict(false, Some("DX is preferred")).to_string(),
+            "FAIL lab.toml:12 DX is preferred\n\
+             \x20    expected: prod: 172.16.0.0/16 via vgw1\n\
+             \x20    observed: prod: no route 172.16.0.0/16; has 10.0.0.0/16 local"
+        );
+        assert_eq!(
+            verdict(true, None).to_string(),
+            "ok   lab.toml:12 prod: 172.16.0.0/16 via vgw1"
+        );
+    }
 
     fn net(s: &str) -> IpNet {
         s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
