@@ -292,26 +292,6 @@ fn tail_text(text: &str, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
-/// `ping` from the cgw namespace with a source address.
-fn ping(ns: &Netns, source: Ipv4Addr, to: &str, count: u32, interval: &str) -> String {
-    let out = ns
-        .command("ping")
-        .args([
-            "-n",
-            "-q",
-            "-c",
-            &count.to_string(),
-            "-i",
-            interval,
-            "-W",
-            "1",
-        ])
-        .args(["-I", &source.to_string(), to])
-        .output()
-        .unwrap_or_else(|e| panic!("run ping: {e}"));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 fn detail_u64(view: &TunnelEndView, key: &str) -> u64 {
     view.detail[key].as_u64().unwrap_or(0)
 }
@@ -488,7 +468,7 @@ fn strongswan_and_frr_bring_up_both_tunnels_bgp_and_pings() {
         let source = Ipv4Addr::from(u32::from(INSIDE[i]) + 2);
         let before_view = vgw_tunnel(&up.cloud, n);
         let (_, before) = up.charon.installed(&format!("tunnel{n}")).unwrap();
-        let out = ping(&up.ns, source, VPC_HOST, 20, "0.05");
+        let out = up.ns.ping(source, VPC_HOST, 20, "0.05");
         assert_eq!(parse_ping_received(&out), Some(20), "tunnel{n}: {out}");
         let rtt = parse_ping_rtt(&out);
         let after_view = vgw_tunnel(&up.cloud, n);

@@ -122,16 +122,6 @@ fn topology() -> Topology {
     parse(FIXTURE, &text).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn ping(ns: &Netns, count: u32) -> String {
-    let out = ns
-        .command("ping")
-        .args(["-n", "-q", "-c", &count.to_string(), "-i", "0.1", "-W", "1"])
-        .args(["-I", AWS_INSIDE, CGW_INSIDE])
-        .output()
-        .unwrap_or_else(|e| panic!("run ping: {e}"));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 #[test]
 fn hybridlab_initiates_to_a_strongswan_responder_bgp_and_ping_work() {
     let test = "hybridlab_initiates_to_a_strongswan_responder_bgp_and_ping_work";
@@ -243,7 +233,7 @@ fn hybridlab_initiates_to_a_strongswan_responder_bgp_and_ping_work() {
     // Pings from the responder's inside address to hybridlab's, through
     // the tunnel: hybridlab's stack answers and both ends count them.
     let before = tunnel(&cloud).unwrap_or_else(|e| panic!("{e}"));
-    let out = ping(&ns, 10);
+    let out = ns.ping(AWS_INSIDE, CGW_INSIDE, 10, "0.1");
     assert_eq!(parse_ping_received(&out), Some(10), "{out}");
     let after = tunnel(&cloud).unwrap_or_else(|e| panic!("{e}"));
     let count = |v: &TunnelEndView, k: &str| v.detail[k].as_u64().unwrap_or(0);

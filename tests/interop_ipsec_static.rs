@@ -178,16 +178,6 @@ fn cgw_conf() -> String {
     text
 }
 
-fn ping(ns: &Netns, source: Ipv4Addr, to: &str, count: u32) -> String {
-    let out = ns
-        .command("ping")
-        .args(["-n", "-q", "-c", &count.to_string(), "-i", "0.1", "-W", "1"])
-        .args(["-I", &source.to_string(), to])
-        .output()
-        .unwrap_or_else(|e| panic!("run ping: {e}"));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// Both static tunnels up with real strongSwan, pings through each to a VPC
 /// host, the VGW view UP and the static route on a tunnel; charon killed,
 /// DPD takes both tunnels DOWN and the route goes.
@@ -270,7 +260,7 @@ fn strongswan_brings_up_a_static_vpn_and_dpd_takes_it_down() {
     for (i, n) in [1usize, 2].into_iter().enumerate() {
         let source = Ipv4Addr::from(u32::from(INSIDE[i]) + 2);
         let before = cloud.vpn_tunnel(VPN, n);
-        let out = ping(&ns, source, VPC_HOST, 10);
+        let out = ns.ping(source, VPC_HOST, 10, "0.1");
         assert_eq!(parse_ping_received(&out), Some(10), "tunnel{n}: {out}");
         let after = cloud.vpn_tunnel(VPN, n);
         let echoes = |v: &TunnelEndView| v.detail["inside"]["echo_replied"].as_u64().unwrap_or(0);

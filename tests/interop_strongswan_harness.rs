@@ -305,25 +305,6 @@ fn wait_both_up(lab: &Lab, cgw: &Charon, since: Instant) -> Duration {
     }
 }
 
-fn ping(ns: &Netns, from: Ipv4Addr, to: Ipv4Addr, count: u32, interval: &str) -> String {
-    let out = ns
-        .command("ping")
-        .args([
-            "-n",
-            "-q",
-            "-c",
-            &count.to_string(),
-            "-i",
-            interval,
-            "-W",
-            "1",
-        ])
-        .args(["-I", &from.to_string(), &to.to_string()])
-        .output()
-        .expect("run ping");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 fn child(charon: &Charon, name: &str) -> ChildSa {
     charon.installed(name).unwrap_or_else(|e| panic!("{e}")).1
 }
@@ -388,7 +369,7 @@ fn both_tunnels_of_a_connection_come_up_and_carry_pings() {
     // Pings across each tunnel, from the CGW's inside address to AWS's.
     for t in &p.tunnels {
         let before = child(&cgw, &t.name);
-        let out = ping(&p.cgw_ns, t.cgw_inside(), t.aws_inside(), 50, "0.01");
+        let out = p.cgw_ns.ping(t.cgw_inside(), t.aws_inside(), 50, "0.01");
         assert_eq!(parse_ping_received(&out), Some(50), "{}: {out}", t.name);
         let (min, avg, max) = parse_ping_rtt(&out).unwrap_or_default();
         eprintln!(
@@ -414,8 +395,7 @@ fn both_tunnels_of_a_connection_come_up_and_carry_pings() {
     // The other tunnel's counters stay put while one carries traffic:
     // selectors keep the tunnels apart.
     let idle = child(&cgw, "tunnel1");
-    ping(
-        &p.cgw_ns,
+    p.cgw_ns.ping(
         p.tunnels[1].cgw_inside(),
         p.tunnels[1].aws_inside(),
         5,
@@ -423,7 +403,7 @@ fn both_tunnels_of_a_connection_come_up_and_carry_pings() {
     );
     assert_eq!(child(&cgw, "tunnel1").packets_out, idle.packets_out);
 
-    let outside = ping(&p.cgw_ns, CGW_OUTSIDE, AWS_OUTSIDE_1, 50, "0.01");
+    let outside = p.cgw_ns.ping(CGW_OUTSIDE, AWS_OUTSIDE_1, 50, "0.01");
     if let Some((min, avg, max)) = parse_ping_rtt(&outside) {
         eprintln!("FIGURE ping RTT on the bare veth (outside addresses): {min}/{avg}/{max} ms");
     }
@@ -607,7 +587,7 @@ fn capture_and_decrypt(name: &str, suite: &Suite) {
         &dir.join("exchange.pcap"),
     );
     cgw.initiate("tunnel1").unwrap_or_else(|e| lab.fail(&e));
-    let out = ping(&p.cgw_ns, t.cgw_inside(), t.aws_inside(), 3, "0.05");
+    let out = p.cgw_ns.ping(t.cgw_inside(), t.aws_inside(), 3, "0.05");
     assert_eq!(parse_ping_received(&out), Some(3), "{out}");
     let pcap = cap.stop();
 

@@ -266,6 +266,33 @@ impl Netns {
         c.args(["netns", "exec", &self.name, program]);
         c
     }
+
+    /// `ping -q` from `from` to `to` inside the namespace, one second's
+    /// patience per reply: its summary (see `strongswan::parse_ping_*`).
+    pub fn ping(
+        &self,
+        from: impl std::fmt::Display,
+        to: impl std::fmt::Display,
+        count: u32,
+        interval: &str,
+    ) -> String {
+        let out = self
+            .command("ping")
+            .args([
+                "-n",
+                "-q",
+                "-c",
+                &count.to_string(),
+                "-i",
+                interval,
+                "-W",
+                "1",
+            ])
+            .args(["-I", &from.to_string(), &to.to_string()])
+            .output()
+            .unwrap_or_else(|e| panic!("run ping: {e}"));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
 }
 
 /// Addresses of one veth link: side A is `.1` / `::1`, side B `.2` / `::2`.
