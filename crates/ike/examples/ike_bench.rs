@@ -38,6 +38,10 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+#[path = "support/udp.rs"]
+mod udp;
+use udp::{bind_and_read, Datagram};
+
 struct Args {
     respond: bool,
     local: Ipv4Addr,
@@ -129,8 +133,6 @@ fn cpu_seconds() -> f64 {
     (f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0)) / 100.0
 }
 
-type Datagram = (SocketAddr, SocketAddr, Vec<u8>);
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let a = args()?;
     let (tx, rx) = mpsc::channel::<Datagram>();
@@ -143,18 +145,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for ip in locals {
         for port in [500u16, 4500] {
             let addr = SocketAddr::new(IpAddr::V4(ip), port);
-            let sock = UdpSocket::bind(addr)?;
-            let reader = sock.try_clone()?;
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                let mut buf = vec![0u8; 65_536];
-                while let Ok((n, from)) = reader.recv_from(&mut buf) {
-                    if tx.send((from, addr, buf[..n].to_vec())).is_err() {
-                        break;
-                    }
-                }
-            });
-            sockets.insert(addr, sock);
+            sockets.insert(addr, bind_and_read(addr, &tx)?);
         }
     }
 

@@ -15,9 +15,13 @@
 
 use hybridlab_ike::{IkePeer, Input, Output, PeerConfig, Psk, SystemRandom, TimerKind};
 use std::collections::BTreeMap;
-use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+#[path = "support/udp.rs"]
+mod udp;
+use udp::{bind_and_read, Datagram};
 
 struct Args {
     local: IpAddr,
@@ -83,22 +87,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     config.force_encapsulation = a.force_encap;
     let mut peer = IkePeer::new(config, Box::new(SystemRandom::new()))?;
 
-    let (tx, rx) = mpsc::channel::<(SocketAddr, SocketAddr, Vec<u8>)>();
+    let (tx, rx) = mpsc::channel::<Datagram>();
     let mut sockets = BTreeMap::new();
     for port in [500u16, 4500] {
         let addr = SocketAddr::new(a.local, port);
-        let sock = UdpSocket::bind(addr)?;
-        let reader = sock.try_clone()?;
-        let tx = tx.clone();
-        std::thread::spawn(move || {
-            let mut buf = vec![0u8; 65_536];
-            while let Ok((n, from)) = reader.recv_from(&mut buf) {
-                if tx.send((from, addr, buf[..n].to_vec())).is_err() {
-                    break;
-                }
-            }
-        });
-        sockets.insert(port, sock);
+        sockets.insert(port, bind_and_read(addr, &tx)?);
     }
 
     let start = Instant::now();
