@@ -156,28 +156,37 @@ impl std::fmt::Display for Phase1Proposal {
     }
 }
 
+/// Every supported (cipher, integrity, group), weakest first: cipher, then
+/// integrity, then group (spec §1.2: the cloud walks its list lowest
+/// first). The same list serves phase 1 and phase 2 (its group as PFS).
+fn supported_suites() -> impl Iterator<Item = (Cipher, Integrity, DhGroup)> {
+    const CIPHERS: [Cipher; 2] = [Cipher::Aes128Cbc, Cipher::Aes256Cbc];
+    const INTEGRITIES: [Integrity; 4] = [
+        Integrity::Sha1,
+        Integrity::Sha256,
+        Integrity::Sha384,
+        Integrity::Sha512,
+    ];
+    const GROUPS: [DhGroup; 2] = [DhGroup::Modp1024, DhGroup::Modp2048];
+    CIPHERS.into_iter().flat_map(|cipher| {
+        INTEGRITIES.into_iter().flat_map(move |integrity| {
+            GROUPS
+                .into_iter()
+                .map(move |group| (cipher, integrity, group))
+        })
+    })
+}
+
 impl Phase1Proposal {
-    /// Every supported suite, weakest first: cipher, then integrity, then
-    /// group (spec §1.2: the cloud walks its list lowest first).
+    /// Every supported suite, weakest first (see `supported_suites`).
     pub fn cloud_defaults() -> Vec<Self> {
-        let mut all = Vec::new();
-        for cipher in [Cipher::Aes128Cbc, Cipher::Aes256Cbc] {
-            for integrity in [
-                Integrity::Sha1,
-                Integrity::Sha256,
-                Integrity::Sha384,
-                Integrity::Sha512,
-            ] {
-                for group in [DhGroup::Modp1024, DhGroup::Modp2048] {
-                    all.push(Phase1Proposal {
-                        cipher,
-                        integrity,
-                        group,
-                    });
-                }
-            }
-        }
-        all
+        supported_suites()
+            .map(|(cipher, integrity, group)| Phase1Proposal {
+                cipher,
+                integrity,
+                group,
+            })
+            .collect()
     }
 }
 
@@ -214,25 +223,16 @@ fn integrity_name(i: Integrity) -> &'static str {
 }
 
 impl Phase2Proposal {
+    /// Every supported suite with PFS, weakest first (see
+    /// `supported_suites`).
     pub fn cloud_defaults() -> Vec<Self> {
-        let mut all = Vec::new();
-        for cipher in [Cipher::Aes128Cbc, Cipher::Aes256Cbc] {
-            for integrity in [
-                Integrity::Sha1,
-                Integrity::Sha256,
-                Integrity::Sha384,
-                Integrity::Sha512,
-            ] {
-                for pfs in [DhGroup::Modp1024, DhGroup::Modp2048] {
-                    all.push(Phase2Proposal {
-                        cipher,
-                        integrity,
-                        pfs: Some(pfs),
-                    });
-                }
-            }
-        }
-        all
+        supported_suites()
+            .map(|(cipher, integrity, group)| Phase2Proposal {
+                cipher,
+                integrity,
+                pfs: Some(group),
+            })
+            .collect()
     }
 }
 
